@@ -1,0 +1,352 @@
+"""Admin for partner apps, CommBox channels, templates and the exchange log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from gupshup_admin import services, tasks
+from gupshup_admin.exceptions import ApplicationError
+from gupshup_admin.forms import CommBoxChannelForm, PartnerAppForm
+from gupshup_admin.models import (
+    ApiExchange,
+    CommBoxChannel,
+    HealthStatus,
+    PartnerApp,
+    Template,
+)
+from gupshup_admin.providers.errors import ProviderError
+
+_BADGE = {
+    HealthStatus.HEALTHY: ("#1e7e34", "#e6f4ea"),
+    HealthStatus.UNHEALTHY: ("#b00020", "#fdecea"),
+    HealthStatus.UNKNOWN: ("#555", "#eee"),
+}
+
+
+def _enqueue_on_commit(task: Any, *args: Any) -> None:
+    transaction.on_commit(lambda: task.enqueue(*args))
+
+
+def health_badge(app: PartnerApp) -> str:
+    fg, bg = _BADGE.get(HealthStatus(app.health_status), _BADGE[HealthStatus.UNKNOWN])
+    return format_html(
+        '<span class="health-badge" style="color:{};background:{};padding:2px 8px;'
+        'border-radius:10px;font-weight:600">{}</span>',
+        fg,
+        bg,
+        app.get_health_status_display(),
+    )
+
+
+class TemplateInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Template
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    _columns = ["element_name", "language_code", "template_type", "status"]
+    fields = [*_columns, "slot_count", "is_present"]
+    readonly_fields = [*_columns, "slot_count", "is_present"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PartnerApp)
+class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = PartnerAppForm
+    change_form_template = "admin/gupshup_admin/partnerapp/change_form.html"
+    list_display = [
+        "name",
+        "app_id",
+        "app_name",
+        "source_number",
+        "is_capi",
+        "send_rate_per_minute",
+        "health",
+        "health_checked_at",
+        "app_token_hint",
+    ]
+    list_filter = ["health_status", "is_capi", "is_active"]
+    search_fields = ["name", "app_id", "app_name", "source_number"]
+    readonly_fields = [
+        "app_token_hint",
+        "app_token_source",
+        "app_token_updated_at",
+        "partner_secret_hint",
+        "health",
+        "health_message",
+        "health_checked_at",
+        "limits",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "app_id",
+                    "app_name",
+                    "source_number",
+                    "is_capi",
+                    "is_active",
+                ]
+            },
+        ),
+        ("Sending", {"fields": ["send_rate_per_minute"]}),
+        (
+            "App token",
+            {
+                "fields": [
+                    "app_token_hint",
+                    "app_token_source",
+                    "app_token_updated_at",
+                    "new_app_token",
+                    "clear_app_token",
+                ]
+            },
+        ),
+        (
+            "Partner credentials",
+            {"fields": ["partner_email", "partner_secret_hint", "new_partner_secret"]},
+        ),
+        (
+            "Health",
+            {"fields": ["health", "health_message", "health_checked_at", "limits"]},
+        ),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [TemplateInline]
+    actions = ["check_health_action", "sync_templates_action"]
+
+    @admin.display(description="health", ordering="health_status")
+    def health(self, obj: PartnerApp) -> str:
+        return health_badge(obj)
+
+    @admin.display(description="limits")
+    def limits(self, obj: PartnerApp) -> str:
+        return ", ".join(f"{k}: {v}" for k, v in obj.health_details.items()) or "—"
+
+    def save_model(
+        self, request: HttpRequest, obj: PartnerApp, form: Any, change: bool
+    ) -> None:
+        services.partner_app_update_secrets(
+            app=obj,
+            app_token=form.cleaned_data.get("new_app_token", ""),
+            partner_secret=form.cleaned_data.get("new_partner_secret", ""),
+            clear_app_token=form.cleaned_data.get("clear_app_token", False),
+        )
+
+    @admin.action(description="Check health of the selected apps (in the background)")
+    def check_health_action(
+        self, request: HttpRequest, queryset: QuerySet[PartnerApp]
+    ) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            _enqueue_on_commit(tasks.check_app_health, pk, request.user.pk)
+        self.message_user(
+            request, f"Health checks queued for {queryset.count()} app(s)."
+        )
+
+    @admin.action(description="Sync templates of the selected apps (in the background)")
+    def sync_templates_action(
+        self, request: HttpRequest, queryset: QuerySet[PartnerApp]
+    ) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            _enqueue_on_commit(tasks.sync_app_templates, pk, request.user.pk)
+        self.message_user(
+            request, f"Template syncs queued for {queryset.count()} app(s)."
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/check-health/",
+                wrap(require_POST(self.check_health_view)),
+                name="gupshup_admin_partnerapp_check_health",
+            ),
+            path(
+                "<int:pk>/fetch-token/",
+                wrap(require_POST(self.fetch_token_view)),
+                name="gupshup_admin_partnerapp_fetch_token",
+            ),
+            path(
+                "<int:pk>/sync-templates/",
+                wrap(require_POST(self.sync_templates_view)),
+                name="gupshup_admin_partnerapp_sync_templates",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _button(self, request: HttpRequest, pk: int, run: Any) -> HttpResponse:
+        app = get_object_or_404(PartnerApp, pk=pk)
+        if not self.has_change_permission(request, app):
+            return HttpResponseRedirect(reverse("admin:index"))
+        try:
+            level, text = run(app, request.user.pk)
+        except (ProviderError, ApplicationError) as exc:
+            level, text = messages.ERROR, f"{app}: {exc}"
+        self.message_user(request, text, level)
+        return HttpResponseRedirect(
+            reverse("admin:gupshup_admin_partnerapp_change", args=[pk])
+        )
+
+    def check_health_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def run(app: PartnerApp, user_id: int) -> tuple[int, str]:
+            report = services.partner_app_check_health(app=app, user_id=user_id)
+            return (
+                messages.SUCCESS if report.healthy else messages.ERROR
+            ), f"{app}: {report.message}"
+
+        return self._button(request, pk, run)
+
+    def fetch_token_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def run(app: PartnerApp, user_id: int) -> tuple[int, str]:
+            services.partner_app_fetch_token(app=app, user_id=user_id)
+            return messages.SUCCESS, f"{app}: fetched app token {app.app_token_hint}."
+
+        return self._button(request, pk, run)
+
+    def sync_templates_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def run(app: PartnerApp, user_id: int) -> tuple[int, str]:
+            result = services.partner_app_sync_templates(app=app, user_id=user_id)
+            return messages.SUCCESS, f"{app}: templates synced: {result}."
+
+        return self._button(request, pk, run)
+
+
+@admin.register(CommBoxChannel)
+class CommBoxChannelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = CommBoxChannelForm
+    list_display = [
+        "name",
+        "stream_id",
+        "api_key_hint",
+        "api_key_updated_at",
+        "is_active",
+    ]
+    search_fields = ["name", "stream_id"]
+    readonly_fields = ["api_key_hint", "api_key_updated_at", "created_at", "updated_at"]
+    fields = [
+        "name",
+        "stream_id",
+        "is_active",
+        "api_key_hint",
+        "new_api_key",
+        "api_key_updated_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def save_model(
+        self, request: HttpRequest, obj: CommBoxChannel, form: Any, change: bool
+    ) -> None:
+        services.commbox_channel_update_secrets(
+            channel=obj, api_key=form.cleaned_data.get("new_api_key", "")
+        )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Template)
+class TemplateAdmin(ReadOnlyAdmin):
+    list_display = [
+        "element_name",
+        "language_code",
+        "app",
+        "template_type",
+        "status",
+        "slot_count",
+        "header_type",
+        "is_present",
+        "synced_at",
+    ]
+    list_filter = ["app", "status", "template_type", "category", "is_present"]
+    list_select_related = ["app"]
+    search_fields = ["element_name", "gupshup_id", "body"]
+
+
+class StatusClassFilter(admin.SimpleListFilter):
+    title = "status class"
+    parameter_name = "status_class"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("2xx", "2xx"), ("4xx", "4xx"), ("5xx", "5xx"), ("none", "No answer")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "none":
+            return queryset.filter(status_code__isnull=True)
+        if value in {"2xx", "4xx", "5xx"}:
+            low = int(value[0]) * 100
+            return queryset.filter(status_code__gte=low, status_code__lt=low + 100)
+        return queryset
+
+
+@admin.register(ApiExchange)
+class ApiExchangeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "provider",
+        "endpoint",
+        "method",
+        "status_code",
+        "outcome",
+        "duration_ms",
+        "partner_app",
+        "error_class",
+    ]
+    list_filter = ["provider", "endpoint", StatusClassFilter, "outcome", "partner_app"]
+    list_select_related = ["partner_app"]
+    search_fields = ["url", "error_message", "response_body"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "provider",
+        "endpoint",
+        "method",
+        "url",
+        "pretty_request_headers",
+        "pretty_request_body",
+        "outcome",
+        "status_code",
+        "response_body",
+        "response_truncated",
+        "duration_ms",
+        "error_class",
+        "error_message",
+        "partner_app",
+        "commbox_channel",
+        "user",
+        "created_at",
+    ]
+    exclude = ["request_headers", "request_body"]
+
+    @admin.display(description="request headers")
+    def pretty_request_headers(self, obj: ApiExchange) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.request_headers, indent=2))
+
+    @admin.display(description="request body")
+    def pretty_request_body(self, obj: ApiExchange) -> str:
+        return format_html(
+            "<pre>{}</pre>", json.dumps(obj.request_body, indent=2, ensure_ascii=False)
+        )

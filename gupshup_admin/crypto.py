@@ -1,0 +1,99 @@
+"""Secrets at rest: MultiFernet over the keys in SECRETS_ENCRYPTION_KEYS.
+
+The first key encrypts; every key decrypts, so a new key can be put in front and
+old ciphertexts re-encrypted later (`rotate_token`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+SETTING = "SECRETS_ENCRYPTION_KEYS"
+
+
+class SecretDecryptionError(ImproperlyConfigured):
+    """A stored secret cannot be decrypted with the configured keys."""
+
+
+def load_keys(raw_keys: Iterable[str]) -> MultiFernet:
+    """Build the MultiFernet.
+
+    Raises ImproperlyConfigured naming the setting when no key is set or one is
+    not a valid Fernet key (the message never contains the key itself).
+    """
+    keys = [key.strip() for key in raw_keys if key.strip()]
+    if not keys:
+        raise ImproperlyConfigured(
+            f'{SETTING} is empty. Generate a key with `python -c "from '
+            'cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`'
+            f" and set {SETTING} to it."
+        )
+    fernets = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            fernets.append(Fernet(key.encode()))
+        except (ValueError, TypeError) as exc:
+            raise ImproperlyConfigured(
+                f"{SETTING}: key #{position} is not a valid Fernet key "
+                "(32 url-safe base64-encoded bytes)."
+            ) from exc
+    return MultiFernet(fernets)
+
+
+def _fernet() -> MultiFernet:
+    return load_keys(settings.SECRETS_ENCRYPTION_KEYS)
+
+
+def encrypt(plaintext: str) -> str:
+    """Encrypt a secret for storage; the empty string stays empty."""
+    if not plaintext:
+        return ""
+    return _fernet().encrypt(plaintext.encode()).decode()
+
+
+def decrypt(ciphertext: str) -> str:
+    """Decrypt a stored secret.
+
+    Raises SecretDecryptionError when none of the configured keys fits.
+    """
+    if not ciphertext:
+        return ""
+    try:
+        return _fernet().decrypt(ciphertext.encode()).decode()
+    except InvalidToken as exc:
+        raise SecretDecryptionError(
+            f"A stored secret cannot be decrypted with {SETTING}: the key that "
+            f"encrypted it is missing. Put the old key back into {SETTING} "
+            "(after the new one) and run `manage.py rotate_keys`."
+        ) from exc
+
+
+def rotate(ciphertext: str) -> str:
+    """Re-encrypt a stored secret under the first key."""
+    if not ciphertext:
+        return ""
+    try:
+        return _fernet().rotate(ciphertext.encode()).decode()
+    except InvalidToken as exc:
+        raise SecretDecryptionError(
+            f"A stored secret cannot be decrypted with {SETTING}."
+        ) from exc
+
+
+_PREFIX = re.compile(r"^(sk_|eyJ)")
+
+
+def mask(secret: str) -> str:
+    """A display form that identifies a secret without revealing it: `sk_…9f2c`."""
+    if not secret:
+        return ""
+    if len(secret) < 12:
+        return "…" + "*" * 4
+    match = _PREFIX.match(secret)
+    prefix = match.group(1) if match else ""
+    return f"{prefix}…{secret[-4:]}"

@@ -1,0 +1,49 @@
+"""Phone numbers: stored E.164 (`+919643874844`), sent digits-only (`919643874844`)."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+
+class InvalidPhoneNumber(ValueError):
+    """The text is not a valid phone number; the message says why."""
+
+
+def to_e164(raw: str, *, region: str | None = None) -> str:
+    """Normalize a phone number to E.164.
+
+    Numbers without a leading `+` are read in `region` (default: the
+    PHONE_DEFAULT_REGION setting). Raises InvalidPhoneNumber.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhoneNumber("The phone number is empty.")
+    region = region or settings.PHONE_DEFAULT_REGION
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(f"{text!r} is not a phone number ({exc}).") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneNumber(
+            f"{text!r} is not a valid number"
+            + ("" if text.startswith("+") else f" in region {region}")
+            + "; write it with its country code, e.g. +919643874844."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def to_wire(e164: str) -> str:
+    """Digits only, no `+`: the form every Gupshup and CommBox sample uses."""
+    return e164.lstrip("+")
+
+
+def validate_e164(value: str) -> None:
+    """Model validator: the value must already be a valid E.164 number."""
+    try:
+        normalized = to_e164(value)
+    except InvalidPhoneNumber as exc:
+        raise ValidationError(str(exc)) from exc
+    if normalized != value:
+        raise ValidationError(f"Write the number in E.164 form: {normalized}.")

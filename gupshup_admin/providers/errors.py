@@ -1,0 +1,142 @@
+"""Provider errors: one hierarchy, one mapping table.
+
+Each error carries `permanent` (retrying the same request cannot help),
+`outcome_unknown` (the request may have reached the provider: never resend
+blindly), the HTTP status and the provider's own message, and the id of the
+`ApiExchange` row that recorded it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ProviderError(Exception):
+    """Base class. `str()` says what the provider answered and what to do."""
+
+    permanent: ClassVar[bool] = True
+    outcome_unknown: ClassVar[bool] = False
+    default_hint: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        provider_message: str = "",
+        provider_code: str = "",
+        exchange_id: int | None = None,
+        retry_after: float | None = None,
+        hint: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.provider_message = provider_message
+        self.provider_code = provider_code
+        self.exchange_id = exchange_id
+        self.retry_after = retry_after
+        self.hint = hint or self.default_hint
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.hint:
+            text = f"{text} {self.hint}"
+        return text
+
+
+class AuthenticationError(ProviderError):
+    """401/403: the token or credentials were refused."""
+
+    default_hint = "Check the app token (or fetch a new one) and try again."
+
+
+class NotCapiAppError(ProviderError):
+    """400 "Only CAPI apps allowed to generate media ID"."""
+
+    default_hint = (
+        "This app is not a Cloud API (CAPI) app: media ids can only be made for "
+        "CAPI apps. Untick 'Cloud API app' or migrate the app in the Partner Portal."
+    )
+
+
+class PayloadTooLargeError(ProviderError):
+    """413: the file is over the provider's size limit."""
+
+    default_hint = "Gupshup accepts files up to 100 MB."
+
+
+class InvalidRequestError(ProviderError):
+    """Any other 4xx: the request itself is wrong; resending it cannot help."""
+
+
+class RateLimitedError(ProviderError):
+    """429: slow down. Never a failure of the thing being sent."""
+
+    permanent = False
+    default_hint = (
+        "The provider is rate limiting this app; sending slows down and resumes."
+    )
+
+
+class ServerError(ProviderError):
+    """5xx: the provider failed; worth retrying later."""
+
+    permanent = False
+    default_hint = "The provider had an internal error; try again in a few minutes."
+
+
+class ConnectionFailedError(ProviderError):
+    """The request never reached the provider (DNS, refused, connect timeout)."""
+
+    permanent = False
+
+
+class OutcomeUnknownError(ProviderError):
+    """The request left but no usable answer came back (read timeout, reset).
+
+    The provider may have acted on it: a send must not be retried blindly.
+    """
+
+    permanent = False
+    outcome_unknown = True
+
+
+class BadResponseError(OutcomeUnknownError):
+    """A 2xx whose body is not the documented JSON."""
+
+
+def _provider_message(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in ("message", "description", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return str(value["message"])
+    return ""
+
+
+def error_for_response(
+    status_code: int, body: Any, *, provider: str, endpoint: str
+) -> ProviderError:
+    """Map an HTTP error answer to an error class: the one mapping table."""
+    said = _provider_message(body)
+    where = f"{provider} {endpoint}"
+    quoted = f': "{said}"' if said else ""
+    message = f"{where} answered HTTP {status_code}{quoted}."
+    kwargs: dict[str, Any] = {"status_code": status_code, "provider_message": said}
+    if status_code in (401, 403):
+        return AuthenticationError(
+            f"Authentication failed: {where} answered HTTP {status_code}{quoted}.",
+            **kwargs,
+        )
+    if status_code == 400 and "only capi apps" in said.lower():
+        return NotCapiAppError(message, **kwargs)
+    if status_code == 413:
+        return PayloadTooLargeError(message, **kwargs)
+    if status_code == 429:
+        return RateLimitedError(message, **kwargs)
+    if status_code >= 500:
+        return ServerError(message, **kwargs)
+    return InvalidRequestError(message, **kwargs)

@@ -1,0 +1,358 @@
+"""The one place that touches `requests`.
+
+Every call gets a timeout, our User-Agent, and a record: the recorder is told
+before the request leaves (so a crash mid-call still leaves a row) and after the
+answer, with secrets masked and the response body truncated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests_toolbelt import MultipartEncoder
+
+from gupshup_admin.providers.errors import (
+    BadResponseError,
+    ConnectionFailedError,
+    OutcomeUnknownError,
+    ProviderError,
+    error_for_response,
+)
+
+USER_AGENT = "gupshup-admin/0.1"
+MASKED = "********"
+SECRET_HEADERS = frozenset({"authorization", "token", "apikey", "api_key", "x-api-key"})
+SECRET_FIELDS = frozenset(
+    {"password", "secret", "token", "api_key", "apikey", "client_secret"}
+)
+# Defence in depth: shapes of Gupshup app tokens and JWTs are masked even when the
+# caller forgot to name them (e.g. the token endpoint's own response).
+_SECRET_PATTERNS = (
+    re.compile(r"sk_[A-Za-z0-9]{6,}"),
+    re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
+)
+
+
+def mask_value(secret: str) -> str:
+    """`sk_…9f2c`-style display of a secret; short ones are fully masked."""
+    if len(secret) < 12:
+        return MASKED
+    prefix = "sk_" if secret.startswith("sk_") else ""
+    return f"{prefix}…{secret[-4:]}"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every known secret, and anything shaped like a token, in text."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, mask_value(secret))
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: mask_value(m.group(0)), text)
+    return text
+
+
+def redact_mapping(values: Mapping[str, Any], secrets: Iterable[str]) -> dict[str, Any]:
+    """Mask secret-named keys and redact secrets inside the values."""
+    secrets = list(secrets)
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        if key.lower() in SECRET_FIELDS | SECRET_HEADERS:
+            cleaned[key] = mask_value(str(value)) if value else ""
+        elif isinstance(value, Mapping):
+            cleaned[key] = redact_mapping(value, secrets)
+        elif isinstance(value, str):
+            cleaned[key] = redact(value, secrets)
+        else:
+            cleaned[key] = json.loads(redact(json.dumps(value, default=str), secrets))
+    return cleaned
+
+
+@dataclass(frozen=True)
+class ExchangeContext:
+    """Who the call is for: stored on the exchange row."""
+
+    provider: str
+    endpoint: str
+    partner_app_id: int | None = None
+    commbox_channel_id: int | None = None
+    user_id: int | None = None
+
+
+@dataclass
+class ExchangeResult:
+    status_code: int | None
+    response_text: str
+    duration_ms: int
+    error: ProviderError | None
+    request_body: dict[str, Any] | None = None
+
+
+class ExchangeRecorder(Protocol):
+    def start(
+        self,
+        context: ExchangeContext,
+        *,
+        method: str,
+        url: str,
+        headers: dict[str, Any],
+        body: dict[str, Any],
+    ) -> int | None: ...
+
+    def finish(self, exchange_id: int | None, result: ExchangeResult) -> None: ...
+
+
+class NullRecorder:
+    """Records nothing (the simulator's own tooling and benchmarks of the client)."""
+
+    def start(self, context: ExchangeContext, **_: Any) -> int | None:
+        return None
+
+    def finish(self, exchange_id: int | None, result: ExchangeResult) -> None:
+        return None
+
+
+class HashingReader:
+    """A file wrapper that hashes what is read, so an upload is hashed as it streams."""
+
+    def __init__(self, fileobj: IO[bytes], size: int) -> None:
+        self._file = fileobj
+        self.len = size  # MultipartEncoder reads `len` to size the part
+        self.bytes_read = 0
+        self._sha256 = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        self._sha256.update(chunk)
+        self.bytes_read += len(chunk)
+        self.len = max(self.len - len(chunk), 0)
+        return chunk
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+
+@dataclass
+class Multipart:
+    """A streamed multipart body: text fields plus at most one file part."""
+
+    fields: dict[str, str]
+    file_field: str | None = None
+    filename: str = ""
+    content_type: str = ""
+    reader: HashingReader | None = None
+
+    def encoder(self) -> MultipartEncoder:
+        parts: dict[str, Any] = dict(self.fields)
+        if self.file_field and self.reader is not None:
+            parts[self.file_field] = (self.filename, self.reader, self.content_type)
+        return MultipartEncoder(fields=parts)
+
+    def summary(self) -> dict[str, Any]:
+        summary: dict[str, Any] = dict(self.fields)
+        if self.file_field and self.reader is not None:
+            summary[self.file_field] = {
+                "filename": self.filename,
+                "content_type": self.content_type,
+                "size": self.reader.bytes_read,
+                "sha256": self.reader.sha256,
+            }
+        return summary
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status_code: int
+    body: Any
+    exchange_id: int | None
+
+
+@dataclass
+class Request:
+    method: str
+    url: str
+    context: ExchangeContext
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] | None = None
+    form: dict[str, str] | None = None
+    json_body: dict[str, Any] | None = None
+    multipart: Multipart | None = None
+    secrets: Sequence[str] = ()
+
+    def logged_body(self) -> dict[str, Any]:
+        if self.multipart is not None:
+            body = self.multipart.summary()
+        else:
+            body = self.form or self.json_body or {}
+        return redact_mapping(body, self.secrets)
+
+
+class HttpClient:
+    """A requests Session with timeouts, User-Agent, recording and error mapping."""
+
+    def __init__(
+        self,
+        *,
+        recorder: ExchangeRecorder,
+        connect_timeout: float,
+        read_timeout: float,
+        get_retries: int = 2,
+    ) -> None:
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.recorder = recorder
+        self.timeout = (connect_timeout, read_timeout)
+        self.get_retries = get_retries
+
+    def send(self, request: Request) -> HttpResponse:
+        """Make the call; retry only idempotent GETs that failed transiently.
+
+        Raises ProviderError subclasses (see errors.py).
+        """
+        attempts = 1 + (self.get_retries if request.method == "GET" else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._send_once(request)
+            except ProviderError as exc:
+                if exc.permanent or exc.outcome_unknown or attempt == attempts:
+                    raise
+                time.sleep(min(0.25 * 2**attempt, 2.0))
+        raise AssertionError("unreachable")
+
+    def _send_once(self, request: Request) -> HttpResponse:
+        logged_headers = redact_mapping(request.headers, request.secrets)
+        exchange_id = self.recorder.start(
+            request.context,
+            method=request.method,
+            url=redact(request.url, request.secrets),
+            headers=logged_headers,
+            body=request.logged_body(),
+        )
+        started = time.monotonic()
+        status_code: int | None = None
+        text = ""
+        error: ProviderError | None = None
+        try:
+            response = self._perform(request)
+            status_code, text = response.status_code, response.text
+            body = self._parse(request, response)
+            return HttpResponse(
+                status_code=status_code, body=body, exchange_id=exchange_id
+            )
+        except ProviderError as exc:
+            error = exc
+            exc.exchange_id = exchange_id
+            raise
+        finally:
+            self.recorder.finish(
+                exchange_id,
+                ExchangeResult(
+                    status_code=status_code,
+                    response_text=redact(text, request.secrets),
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    error=error,
+                    # A streamed file is hashed only once it has been read.
+                    request_body=request.logged_body() if request.multipart else None,
+                ),
+            )
+
+    def _perform(self, request: Request) -> requests.Response:
+        kwargs: dict[str, Any] = {
+            "headers": dict(request.headers),
+            "params": request.params,
+            "timeout": self.timeout,
+        }
+        if request.multipart is not None:
+            encoder = request.multipart.encoder()
+            kwargs["data"] = encoder
+            kwargs["headers"]["Content-Type"] = encoder.content_type
+        elif request.form is not None:
+            kwargs["data"] = request.form
+        elif request.json_body is not None:
+            kwargs["json"] = request.json_body
+        try:
+            return self.session.request(request.method, request.url, **kwargs)
+        except requests.RequestException as exc:
+            raise self._network_error(request, exc) from exc
+
+    def _network_error(
+        self, request: Request, exc: requests.RequestException
+    ) -> ProviderError:
+        host = urlsplit(request.url).netloc
+        connect, read = self.timeout
+        where = f"{request.context.provider} {request.context.endpoint}"
+        if isinstance(exc, requests.ConnectTimeout):
+            return ConnectionFailedError(
+                f"Could not connect to {host} within {connect:g} s (connect timeout) "
+                f"for {where}. The request was not sent; check the network and "
+                "the API base URL setting."
+            )
+        if isinstance(exc, requests.ReadTimeout):
+            return OutcomeUnknownError(
+                f"No answer from {host} within {read:g} s (read timeout) for {where}. "
+                "The provider may have received the request."
+            )
+        if isinstance(exc, requests.ConnectionError) and not _was_sent(exc):
+            return ConnectionFailedError(
+                f"Could not connect to {host} for {where}: {_reason(exc)}. The "
+                "request was not sent; check the network and the API base URL setting."
+            )
+        return OutcomeUnknownError(
+            f"The connection to {host} broke during {where}: {_reason(exc)}. "
+            "The provider may have received the request."
+        )
+
+    def _parse(self, request: Request, response: requests.Response) -> Any:
+        ctx = request.context
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            raise error_for_response(
+                response.status_code, body, provider=ctx.provider, endpoint=ctx.endpoint
+            )
+        if body is None:
+            raise BadResponseError(
+                f"{ctx.provider} {ctx.endpoint} answered HTTP {response.status_code} "
+                f"with a body that is not JSON ({_snippet(response.text)}).",
+                status_code=response.status_code,
+            )
+        return body
+
+
+def _was_sent(exc: requests.ConnectionError) -> bool:
+    """Whether the connection broke after the request had gone out."""
+    cause: Any = exc.args[0] if exc.args else None
+    if isinstance(cause, urllib3.exceptions.MaxRetryError):
+        cause = cause.reason
+    if isinstance(
+        cause,
+        urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError,
+    ):
+        return False
+    return isinstance(cause, urllib3.exceptions.ProtocolError | ConnectionResetError)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc.args[0] if exc.args else exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "host name not found"
+    return _snippet(text)
+
+
+def _snippet(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    if not text:
+        return "empty body"
+    return repr(text[:limit] + ("…" if len(text) > limit else ""))

@@ -1,0 +1,327 @@
+"""Partner-app services: secrets, tokens, health, templates.
+
+Views, admin actions and tasks call these; these call the provider clients.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from gupshup_admin.exceptions import ApplicationError
+from gupshup_admin.exchanges import http_client
+from gupshup_admin.models import (
+    CommBoxChannel,
+    HealthStatus,
+    PartnerApp,
+    Template,
+    TokenSource,
+)
+from gupshup_admin.providers.commbox import CommBoxClient
+from gupshup_admin.providers.errors import AuthenticationError, ProviderError
+from gupshup_admin.providers.gupshup import (
+    GupshupAppClient,
+    GupshupPartnerClient,
+    Scope,
+)
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _scope(app: PartnerApp, user_id: int | None) -> Scope:
+    return Scope(partner_app_id=app.pk, user_id=user_id)
+
+
+def partner_app_update_secrets(
+    *,
+    app: PartnerApp,
+    app_token: str = "",
+    partner_secret: str = "",
+    clear_app_token: bool = False,
+) -> PartnerApp:
+    """Store new secrets (blank = keep the stored one) and save the app."""
+    if clear_app_token:
+        app.set_app_token("", source=TokenSource.NONE)
+    if app_token:
+        app.set_app_token(app_token, source=TokenSource.PASTED)
+        app.health_status = HealthStatus.UNKNOWN
+    if partner_secret:
+        app.set_partner_secret(partner_secret)
+    app.full_clean()
+    app.save()
+    return app
+
+
+def _partner_jwt(app: PartnerApp, user_id: int | None, *, force: bool = False) -> str:
+    """The cached partner JWT, logging in again when it is missing or old."""
+    if not app.has_partner_credentials:
+        raise ApplicationError(
+            f"{app}: no partner credentials are stored. Add the partner e-mail and "
+            "client secret, or paste an app token."
+        )
+    cached = "" if force else app.partner_token()
+    if cached:
+        return cached
+    client = GupshupPartnerClient(
+        http_client(), settings.GUPSHUP_API_BASE, _scope(app, user_id)
+    )
+    login = client.login(email=app.partner_email, password=app.partner_secret)
+    ttl = timedelta(hours=settings.PARTNER_TOKEN_TTL_HOURS)
+    app.set_partner_token(login.token, expires_at=timezone.now() + ttl)
+    app.save(
+        update_fields=[
+            "partner_token_encrypted",
+            "partner_token_expires_at",
+            "updated_at",
+        ]
+    )
+    return login.token
+
+
+def partner_app_fetch_token(*, app: PartnerApp, user_id: int | None = None) -> str:
+    """Fetch the app token with the partner credentials (login → app token).
+
+    Raises ApplicationError when no credentials are stored, ProviderError when
+    Gupshup refuses. A refused cached JWT is replaced once by a fresh login.
+    """
+    try:
+        return _fetch_token_once(app, user_id, force_login=False)
+    except AuthenticationError:
+        if not app.partner_token_encrypted:
+            raise
+        return _fetch_token_once(app, user_id, force_login=True)
+
+
+def _fetch_token_once(
+    app: PartnerApp, user_id: int | None, *, force_login: bool
+) -> str:
+    jwt = _partner_jwt(app, user_id, force=force_login)
+    client = GupshupPartnerClient(
+        http_client(), settings.GUPSHUP_API_BASE, _scope(app, user_id)
+    )
+    token = client.app_token(app_id=app.app_id, partner_token=jwt).token
+    app.set_app_token(token, source=TokenSource.FETCHED)
+    app.save(
+        update_fields=[
+            "app_token_encrypted",
+            "app_token_hint",
+            "app_token_source",
+            "app_token_updated_at",
+            "updated_at",
+        ]
+    )
+    return token
+
+
+def partner_app_token(*, app: PartnerApp, user_id: int | None = None) -> str:
+    """The token for app calls: the stored one, or one fetched with credentials.
+
+    Raises ApplicationError when the app has neither.
+    """
+    if app.has_app_token:
+        return app.app_token
+    if app.has_partner_credentials:
+        return partner_app_fetch_token(app=app, user_id=user_id)
+    raise ApplicationError(
+        f"{app}: no app token and no partner credentials. Paste the app's sk_ token "
+        "or add partner credentials on the app's page."
+    )
+
+
+def with_app_client(
+    *, app: PartnerApp, user_id: int | None, call: Callable[[GupshupAppClient], T]
+) -> T:
+    """Run `call` with an authenticated client.
+
+    On a 401 the token is refreshed once (when partner credentials allow it) and
+    the call repeated; a second 401 marks the app unhealthy and is raised.
+    """
+    token = partner_app_token(app=app, user_id=user_id)
+    try:
+        return call(_app_client(app, user_id, token))
+    except AuthenticationError as exc:
+        if not app.has_partner_credentials:
+            _mark_unhealthy(app, exc)
+            raise
+    token = partner_app_fetch_token(app=app, user_id=user_id)
+    try:
+        return call(_app_client(app, user_id, token))
+    except AuthenticationError as exc:
+        _mark_unhealthy(app, exc)
+        raise
+
+
+def _app_client(app: PartnerApp, user_id: int | None, token: str) -> GupshupAppClient:
+    return GupshupAppClient(
+        http_client(),
+        settings.GUPSHUP_API_BASE,
+        app_id=app.app_id,
+        token=token,
+        scope=_scope(app, user_id),
+    )
+
+
+def _set_health(
+    app: PartnerApp, status: str, message: str, details: dict[str, object]
+) -> None:
+    app.health_status = status
+    app.health_message = message
+    app.health_details = details
+    app.health_checked_at = timezone.now()
+    app.save(
+        update_fields=[
+            "health_status",
+            "health_message",
+            "health_details",
+            "health_checked_at",
+            "updated_at",
+        ]
+    )
+
+
+def _mark_unhealthy(app: PartnerApp, exc: Exception) -> None:
+    _set_health(app, HealthStatus.UNHEALTHY, str(exc), {})
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    healthy: bool
+    message: str
+
+
+def partner_app_check_health(
+    *, app: PartnerApp, user_id: int | None = None
+) -> HealthReport:
+    """Check the app's health and limits (tier, quality, TPS, balance) and store it.
+
+    Never raises for provider trouble: the report says what went wrong.
+    """
+    try:
+        health = with_app_client(app=app, user_id=user_id, call=lambda c: c.health())
+    except (ProviderError, ApplicationError) as exc:
+        _mark_unhealthy(app, exc)
+        return HealthReport(False, str(exc))
+    if not health.healthy:
+        message = "Gupshup says the app is not healthy."
+        _set_health(app, HealthStatus.UNHEALTHY, message, {})
+        return HealthReport(False, message)
+    details, notes = _limits(app, user_id)
+    message = "Healthy" + "".join(f" · {note}" for note in notes)
+    _set_health(app, HealthStatus.HEALTHY, message, details)
+    return HealthReport(True, message)
+
+
+def _limits(
+    app: PartnerApp, user_id: int | None
+) -> tuple[dict[str, object], list[str]]:
+    details: dict[str, object] = {}
+    notes: list[str] = []
+    try:
+        waba = with_app_client(app=app, user_id=user_id, call=lambda c: c.waba_info())
+        details.update(
+            messaging_limit=waba.messaging_limit,
+            phone_quality=waba.phone_quality,
+            allowed_tps=waba.allowed_tps,
+            can_send_message=waba.can_send_message,
+        )
+        notes.append(
+            f"tier {waba.messaging_limit or '?'}, quality {waba.phone_quality or '?'}"
+        )
+        if waba.allowed_tps:
+            notes.append(f"{waba.allowed_tps} msg/s allowed")
+    except ProviderError as exc:
+        notes.append(f"WABA info unavailable ({exc.message})")
+    try:
+        wallet = with_app_client(
+            app=app, user_id=user_id, call=lambda c: c.wallet_balance()
+        )
+        details.update(balance=wallet.current_balance, currency=wallet.currency)
+        notes.append(f"balance {wallet.current_balance:.2f} {wallet.currency}".rstrip())
+    except ProviderError as exc:
+        notes.append(f"wallet balance unavailable ({exc.message})")
+    return details, notes
+
+
+@dataclass(frozen=True)
+class TemplateSyncResult:
+    created: int
+    updated: int
+    gone: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created} new, {self.updated} updated, "
+            f"{self.gone} no longer on Gupshup"
+        )
+
+
+def partner_app_sync_templates(
+    *, app: PartnerApp, user_id: int | None = None
+) -> TemplateSyncResult:
+    """Copy the app's templates from Gupshup. Raises ProviderError, ApplicationError."""
+    infos = with_app_client(app=app, user_id=user_id, call=lambda c: c.templates())
+    now = timezone.now()
+    created = updated = 0
+    with transaction.atomic():
+        for info in infos:
+            _, was_created = Template.objects.update_or_create(
+                app=app,
+                gupshup_id=info.gupshup_id,
+                defaults={
+                    "element_name": info.element_name,
+                    "language_code": info.language_code,
+                    "category": info.category,
+                    "template_type": info.template_type,
+                    "status": info.status,
+                    "body": info.body,
+                    "slot_count": info.slot_count,
+                    "header_type": info.header_type,
+                    "container_meta": info.container_meta,
+                    "rejected_reason": info.reason,
+                    "synced_at": now,
+                    "is_present": True,
+                },
+            )
+            created += was_created
+            updated += not was_created
+        gone = (
+            Template.objects.filter(app=app, is_present=True)
+            .exclude(gupshup_id__in=[info.gupshup_id for info in infos])
+            .update(is_present=False, synced_at=now)
+        )
+    return TemplateSyncResult(created=created, updated=updated, gone=gone)
+
+
+def commbox_channel_update_secrets(
+    *, channel: CommBoxChannel, api_key: str = ""
+) -> CommBoxChannel:
+    """Store a new API key (blank = keep the stored one) and save the channel."""
+    if api_key:
+        channel.set_api_key(api_key)
+    channel.full_clean()
+    channel.save()
+    return channel
+
+
+def commbox_client(
+    *, channel: CommBoxChannel, user_id: int | None = None
+) -> CommBoxClient:
+    """A client for one channel. Raises ApplicationError when it has no API key."""
+    if not channel.api_key_encrypted:
+        raise ApplicationError(f"CommBox channel {channel}: no API key is stored.")
+    return CommBoxClient(
+        http_client(),
+        settings.COMMBOX_API_BASE,
+        stream_id=channel.stream_id,
+        api_key=channel.api_key,
+        channel_id=channel.pk,
+        user_id=user_id,
+    )

@@ -1,0 +1,23 @@
+"""Test settings: only overrides. PostgreSQL comes from DATABASE_URL (see Makefile)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault(
+    "SECRETS_ENCRYPTION_KEYS", "bW9ja2tleW1vY2trZXltb2Nra2V5bW9ja2tleW1vY2s="
+)
+
+from gupshup_admin.settings import *  # noqa: F403
+from gupshup_admin.settings import TASKS
+
+GUPSHUP_API_BASE = "https://gupshup.test"
+COMMBOX_API_BASE = "https://commbox.test"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+TASKS["default"]["BACKEND"] = "django_tasks.backends.immediate.ImmediateBackend"
+PROVIDER_CONNECT_TIMEOUT = 2.0
+PROVIDER_READ_TIMEOUT = 2.0

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+admin.site.site_header = "Gupshup Admin"
+admin.site.site_title = "Gupshup Admin"
+admin.site.index_title = "WhatsApp image marketing"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
