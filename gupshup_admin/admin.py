@@ -343,7 +343,10 @@ class ApiExchangeAdmin(ReadOnlyAdmin):
 
     @admin.display(description="request headers")
     def pretty_request_headers(self, obj: ApiExchange) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.request_headers, indent=2))
+        return format_html(
+            "<pre>{}</pre>",
+            json.dumps(obj.request_headers, indent=2, ensure_ascii=False),
+        )
 
     @admin.display(description="request body")
     def pretty_request_body(self, obj: ApiExchange) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
-from gupshup_admin.providers.gupshup import raise_bad
+from gupshup_admin.providers.gupshup_types import raise_bad
 from gupshup_admin.providers.http import (
     ExchangeContext,
     HashingReader,
@@ -22,6 +22,7 @@ PROVIDER = "commbox"
 class CommBoxMedia:
     media_id: str
     filename: str
+    exchange_id: int | None = None
 
 
 class CommBoxClient:
@@ -70,7 +71,8 @@ class CommBoxClient:
             ),
             secrets=[self.api_key],
         )
-        return _media(self.http.send(request).body)
+        reply = self.http.send(request, _media)
+        return replace(reply.value, exchange_id=reply.exchange_id)
 
 
 def _media(body: Any) -> CommBoxMedia:

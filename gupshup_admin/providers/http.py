@@ -11,9 +11,9 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from typing import IO, Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -28,6 +28,7 @@ from gupshup_admin.providers.errors import (
     error_for_response,
 )
 
+P = TypeVar("P")
 USER_AGENT = "gupshup-admin/0.1"
 MASKED = "********"
 SECRET_HEADERS = frozenset({"authorization", "token", "apikey", "api_key", "x-api-key"})
@@ -130,6 +131,13 @@ class HashingReader:
 
     def read(self, size: int = -1) -> bytes:
         chunk = self._file.read(size)
+        if not chunk and size != 0 and self.len > 0:
+            # MultipartEncoder reads until `len` bytes came: a short file would
+            # make it spin forever, so say what happened instead.
+            raise OSError(
+                f"the file ended after {self.bytes_read} bytes; "
+                f"{self.bytes_read + self.len} were declared"
+            )
         self._sha256.update(chunk)
         self.bytes_read += len(chunk)
         self.len = max(self.len - len(chunk), 0)
@@ -169,9 +177,12 @@ class Multipart:
 
 
 @dataclass(frozen=True)
-class HttpResponse:
+class HttpResponse(Generic[P]):
+    """A 2xx answer: its decoded body, parsed into `value`."""
+
     status_code: int
     body: Any
+    value: P
     exchange_id: int | None
 
 
@@ -212,22 +223,26 @@ class HttpClient:
         self.timeout = (connect_timeout, read_timeout)
         self.get_retries = get_retries
 
-    def send(self, request: Request) -> HttpResponse:
-        """Make the call; retry only idempotent GETs that failed transiently.
+    def send(self, request: Request, parse: Callable[[Any], P]) -> HttpResponse[P]:
+        """Make the call and parse the answer; retry only idempotent GETs that
+        failed transiently. A parse failure is recorded on the exchange like any
+        other error.
 
         Raises ProviderError subclasses (see errors.py).
         """
         attempts = 1 + (self.get_retries if request.method == "GET" else 0)
         for attempt in range(1, attempts + 1):
             try:
-                return self._send_once(request)
+                return self._send_once(request, parse)
             except ProviderError as exc:
                 if exc.permanent or exc.outcome_unknown or attempt == attempts:
                     raise
                 time.sleep(min(0.25 * 2**attempt, 2.0))
         raise AssertionError("unreachable")
 
-    def _send_once(self, request: Request) -> HttpResponse:
+    def _send_once(
+        self, request: Request, parse: Callable[[Any], P]
+    ) -> HttpResponse[P]:
         logged_headers = redact_mapping(request.headers, request.secrets)
         exchange_id = self.recorder.start(
             request.context,
@@ -245,9 +260,13 @@ class HttpClient:
             status_code, text = response.status_code, response.text
             body = self._parse(request, response)
             return HttpResponse(
-                status_code=status_code, body=body, exchange_id=exchange_id
+                status_code=status_code,
+                body=body,
+                value=parse(body),
+                exchange_id=exchange_id,
             )
         except ProviderError as exc:
+            _redact_error(exc, request.secrets)
             error = exc
             exc.exchange_id = exchange_id
             raise
@@ -327,6 +346,13 @@ class HttpClient:
                 status_code=response.status_code,
             )
         return body
+
+
+def _redact_error(exc: ProviderError, secrets: Sequence[str]) -> None:
+    """A provider may echo what it was sent: never let a secret into a message."""
+    exc.message = redact(exc.message, secrets)
+    exc.provider_message = redact(exc.provider_message, secrets)
+    exc.args = (exc.message,)
 
 
 def _was_sent(exc: requests.ConnectionError) -> bool:

@@ -1,0 +1,79 @@
+"""`make run`: migrate, seed the demo, then run the simulator, a task worker and the
+web server together until Ctrl-C, which stops all of them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the demo: web server, task worker and the Gupshup/CommBox simulator."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sim-port", type=int, default=8001)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        port, sim_port = options["port"], options["sim_port"]
+        env = {
+            **os.environ,
+            "GUPSHUP_API_BASE": f"http://127.0.0.1:{sim_port}",
+            "COMMBOX_API_BASE": f"http://127.0.0.1:{sim_port}/commbox",
+            "SITE_URL": f"http://127.0.0.1:{port}",
+            "PYTHONUNBUFFERED": "1",
+        }
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        call_command("demo_setup")
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        commands = {
+            "simulator": [*manage, "simulator", "--port", str(sim_port)],
+            "worker": [*manage, "db_worker", "--queue-name", "*", "--interval", "0.2"],
+            "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        }
+        processes = {
+            name: subprocess.Popen(cmd, env=env)  # noqa: S603 (our own commands)
+            for name, cmd in commands.items()
+        }
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nOpen http://127.0.0.1:{port}/admin/ "
+                f"(simulator on port {sim_port}). Ctrl-C stops everything.\n"
+            )
+        )
+        self._wait(processes)
+
+    def _wait(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+        stopping = False
+
+        def stop(*_: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        while not stopping:
+            dead = [name for name, proc in processes.items() if proc.poll() is not None]
+            if dead:
+                self.stderr.write(f"{', '.join(dead)} stopped; stopping the demo.")
+                break
+            time.sleep(0.5)
+        for proc in processes.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 10
+        for proc in processes.values():
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.stdout.write("Demo stopped.")

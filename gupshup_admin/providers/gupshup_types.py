@@ -1,0 +1,223 @@
+"""Gupshup answers as typed objects, and the strict parsers that build them.
+
+Each parser takes the decoded JSON body and raises BadResponseError when it is
+not the documented shape (the sample JSON in the contracts has typos: we accept
+what real answers carry, no more).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from gupshup_admin.providers.errors import BadResponseError
+from gupshup_admin.providers.parsing import optional, require, require_success_status
+
+_SLOT = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+_MEDIA_HEADERS = {"IMAGE", "VIDEO", "DOCUMENT", "LOCATION"}
+
+
+def count_slots(text: str) -> int:
+    """The number of `{{n}}` parameters a template body needs (its highest n)."""
+    return max((int(n) for n in _SLOT.findall(text or "")), default=0)
+
+
+def raise_bad(where: str, what: str) -> NoReturn:
+    raise BadResponseError(f"{where}: {what}.")
+
+
+@dataclass(frozen=True)
+class PartnerLogin:
+    token: str
+
+
+@dataclass(frozen=True)
+class AppToken:
+    token: str
+    active: bool
+    expires_on: int  # epoch ms; 0 = does not expire
+
+
+@dataclass(frozen=True)
+class MediaId:
+    media_id: str
+    exchange_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SubmittedMessage:
+    """template/msg accepted the message (not yet delivered: callbacks tell)."""
+
+    message_id: str
+    exchange_id: int | None = None
+
+
+@dataclass(frozen=True)
+class V3Message:
+    message_id: str
+    input: str
+    wa_id: str
+    exchange_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    gupshup_id: str
+    element_name: str
+    language_code: str
+    category: str
+    template_type: str
+    status: str
+    body: str
+    slot_count: int
+    header_type: str
+    container_meta: dict[str, Any]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Health:
+    healthy: bool
+
+
+@dataclass(frozen=True)
+class WabaInfo:
+    can_send_message: str
+    messaging_limit: str
+    phone_quality: str
+    allowed_tps: int | None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WalletBalance:
+    current_balance: float
+    currency: str
+
+
+@dataclass(frozen=True)
+class Subscription:
+    subscription_id: str
+    url: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_login(body: Any) -> PartnerLogin:
+    return PartnerLogin(require(body, "token", str, where="partner login"))
+
+
+def parse_app_token(body: Any) -> AppToken:
+    where = "app token"
+    require_success_status(body, where=where)
+    token = require(body, "token", dict, where=where)
+    return AppToken(
+        token=require(token, "token", str, where=where),
+        active=bool(token.get("active", True)),
+        expires_on=optional(token, "expiresOn", int, 0),
+    )
+
+
+def parse_media_id(body: Any) -> MediaId:
+    require_success_status(body, where="media id")
+    media_id = body.get("mediaId")
+    if isinstance(media_id, int):
+        media_id = str(media_id)
+    return MediaId(require({"mediaId": media_id}, "mediaId", str, where="media id"))
+
+
+def parse_submitted(body: Any) -> SubmittedMessage:
+    where = "template message"
+    status = require(body, "status", str, where=where)
+    if status.lower() not in ("submitted", "success"):
+        raise_bad(where, f"status is {status!r}, not 'submitted'")
+    return SubmittedMessage(require(body, "messageId", str, where=where))
+
+
+def parse_v3_message(body: Any) -> V3Message:
+    where = "v3 message"
+    messages = require(body, "messages", list, where=where)
+    if not messages:
+        raise_bad(where, "'messages' is empty")
+    message_id = require(messages[0], "id", str, where=where)
+    contacts = optional(body, "contacts", list, [])
+    contact = contacts[0] if contacts and isinstance(contacts[0], dict) else {}
+    return V3Message(
+        message_id=message_id,
+        input=str(contact.get("input", "")),
+        wa_id=str(contact.get("wa_id", "")),
+    )
+
+
+def parse_templates(body: Any) -> list[TemplateInfo]:
+    require_success_status(body, where="templates")
+    items = require(body, "templates", list, where="templates")
+    return [_template(item) for item in items]
+
+
+def _template(item: Any) -> TemplateInfo:
+    where = "templates"
+    meta_text = item.get("containerMeta") if isinstance(item, dict) else None
+    try:
+        meta = json.loads(meta_text) if isinstance(meta_text, str) and meta_text else {}
+    except ValueError:
+        meta = {}
+    meta = meta if isinstance(meta, dict) else {}
+    body = str(item.get("data") or meta.get("data") or "")
+    template_type = str(item.get("templateType", "")).upper()
+    if template_type in _MEDIA_HEADERS:
+        header_type = template_type
+    else:
+        header_type = "TEXT" if meta.get("header") else ""
+    return TemplateInfo(
+        gupshup_id=require(item, "id", str, where=where),
+        element_name=require(item, "elementName", str, where=where),
+        language_code=str(item.get("languageCode", "")),
+        category=str(item.get("category", "")),
+        template_type=template_type,
+        status=str(item.get("status", "")).upper(),
+        body=body,
+        slot_count=count_slots(body),
+        header_type=header_type,
+        container_meta=meta,
+        reason=str(item.get("reason") or ""),
+    )
+
+
+def parse_health(body: Any) -> Health:
+    """`healthy` comes as the string "true"."""
+    require_success_status(body, where="health")
+    return Health(healthy=str(body.get("healthy")).lower() == "true")
+
+
+def parse_waba_info(body: Any) -> WabaInfo:
+    require_success_status(body, where="WABA info")
+    info = require(body, "wabaInfo", dict, where="WABA info")
+    tps = info.get("allowedTps")
+    return WabaInfo(
+        can_send_message=str(info.get("canSendMessage", "")),
+        messaging_limit=str(info.get("messagingLimit", "")),
+        phone_quality=str(info.get("phoneQuality", "")),
+        allowed_tps=int(tps) if isinstance(tps, int | float) else None,
+        raw=info,
+    )
+
+
+def parse_wallet_balance(body: Any) -> WalletBalance:
+    require_success_status(body, where="wallet balance")
+    wallet = require(body, "walletResponse", dict, where="wallet balance")
+    balance = wallet.get("currentBalance")
+    if not isinstance(balance, int | float):
+        raise_bad("wallet balance", "'currentBalance' is not a number")
+    return WalletBalance(
+        current_balance=float(balance), currency=str(wallet.get("currency", ""))
+    )
+
+
+def parse_subscription(body: Any) -> Subscription:
+    require_success_status(body, where="subscription")
+    sub = require(body, "subscription", dict, where="subscription")
+    return Subscription(
+        subscription_id=str(sub.get("id", "")), url=str(sub.get("url", "")), raw=sub
+    )

@@ -1,0 +1,166 @@
+"""Partner API endpoints other than sending and media: auth, app info, callbacks."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from werkzeug.wrappers import Response
+
+from gupshup_admin.simulator.fixtures import templates_for
+from gupshup_admin.simulator.http import Ctx, SimError, json_response
+
+PARTNER_ID = 4242
+SUBSCRIPTION_MODES = frozenset(
+    {
+        "SENT",
+        "DELIVERED",
+        "READ",
+        "FAILED",
+        "ENQUEUED",
+        "DELETED",
+        "MESSAGE",
+        "OTHERS",
+        "TEMPLATE",
+        "ACCOUNT",
+        "BILLING",
+        "ALL",
+    }
+)
+# Fixed so the token endpoint answers the same thing every time (it is idempotent).
+_TOKEN_CREATED_ON = 1_717_200_000_000
+
+
+def partner_login(ctx: Ctx) -> Response:
+    """POST /partner/account/login: partner email + secret → a partner JWT."""
+    form = ctx.request.form
+    ctx.entry["form"] = form.to_dict()
+    if not ctx.state.take_login_slot():
+        raise SimError(429, "Too Many Requests")
+    email, password = form.get("email", ""), form.get("password", "")
+    if not email or not password:
+        raise SimError(400, "Both email and password are required")
+    config = ctx.config
+    good = hmac.compare_digest(password.encode(), config.partner_secret.encode())
+    if email.lower() != config.partner_email.lower() or not good:
+        raise SimError(401, "Invalid email or password")
+    return json_response(
+        {
+            "token": ctx.state.issue_jwt(email),
+            "id": PARTNER_ID,
+            "email": config.partner_email,
+            "name": config.partner_name,
+        }
+    )
+
+
+def app_token(ctx: Ctx) -> Response:
+    """GET /partner/app/{appId}/token: the app's sk_ token for a partner JWT.
+
+    Raises SimError 401 for a missing, unknown, expired or `Bearer` JWT.
+    """
+    jwt = ctx.request.headers.get("Authorization", "")
+    if not jwt or jwt.startswith("Bearer ") or not ctx.state.jwt_valid(jwt):
+        raise SimError(401, "Unauthorized Access")
+    app = ctx.config.app(ctx.args["app_id"])
+    if app is None:
+        raise SimError(400, "Invalid App Details")
+    token = {
+        "token": app.token,
+        "authoritySet": ["ROLE_PARTNER_APP"],
+        "active": True,
+        "expiresOn": 0,
+        "createdOn": _TOKEN_CREATED_ON,
+        "modifiedOn": _TOKEN_CREATED_ON,
+    }
+    return json_response({"status": "success", "token": token})
+
+
+def templates(ctx: Ctx) -> Response:
+    """GET /partner/app/{appId}/templates: the app's fixed template list."""
+    app = ctx.app()
+    return json_response({"status": "success", "templates": templates_for(app)})
+
+
+def health(ctx: Ctx) -> Response:
+    """GET /partner/app/{appId}/health: healthy as a string, or 400 if not live."""
+    app = ctx.app()
+    if not app.live:
+        raise SimError(400, "App is not live.")
+    return json_response({"status": "success", "healthy": "true"})
+
+
+def waba_info(ctx: Ctx) -> Response:
+    """GET /partner/app/{appId}/waba/info: tier, quality and throughput."""
+    app = ctx.app()
+    info = {
+        "accountStatus": "ACTIVE",
+        "canSendMessage": "AVAILABLE",
+        "messagingLimit": "TIER_1K",
+        "phoneQuality": "GREEN",
+        "allowedTps": 80,
+        "phone": app.source,
+        "verifiedName": app.verified_name or app.app_name,
+        "wabaId": app.effective_waba_id,
+        "throughput": "STANDARD",
+    }
+    return json_response({"status": "success", "wabaInfo": info})
+
+
+def wallet_balance(ctx: Ctx) -> Response:
+    """GET /partner/app/{appId}/wallet/balance."""
+    app = ctx.app()
+    wallet = {
+        "currency": app.wallet_currency,
+        "currentBalance": float(app.wallet_balance),
+        "overDraftLimit": -20.0,
+    }
+    return json_response({"status": "success", "walletResponse": wallet})
+
+
+def subscription(ctx: Ctx) -> Response:
+    """POST (register) or GET (list) /partner/app/{appId}/subscription."""
+    app = ctx.app()
+    if ctx.request.method == "GET":
+        subs = [s.to_json() for s in ctx.state.subscriptions(app.app_id)]
+        return json_response({"status": "success", "subscriptions": subs})
+    form = ctx.request.form
+    ctx.entry["form"] = form.to_dict()
+    fields = _subscription_fields(form.to_dict())
+    sub = ctx.state.subscribe(app.app_id, **fields)
+    return json_response({"status": "success", "subscription": sub.to_json()})
+
+
+def _subscription_fields(form: dict[str, str]) -> dict[str, Any]:
+    url = form.get("url", "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SimError(400, "url must be a valid http(s) URL")
+    modes = tuple(m.strip().upper() for m in form.get("modes", "ALL").split(","))
+    bad = [m for m in modes if m not in SUBSCRIPTION_MODES]
+    if bad or not modes:
+        raise SimError(400, f"Invalid modes: {', '.join(bad) or '(empty)'}")
+    version = form.get("version", "2").strip()
+    if version not in ("2", "3"):
+        raise SimError(400, "version must be 2 or 3")
+    meta = form.get("meta", "").strip() or "{}"
+    return {
+        "url": url,
+        "modes": modes,
+        "tag": form.get("tag", ""),
+        "version": int(version),
+        "meta": meta,
+        "headers": _meta_headers(meta),
+    }
+
+
+def _meta_headers(meta: str) -> dict[str, str]:
+    try:
+        parsed = json.loads(meta)
+    except json.JSONDecodeError as exc:
+        raise SimError(400, f"meta must be a JSON object: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise SimError(400, "meta must be a JSON object of header names to values")
+    return {str(k): str(v) for k, v in parsed.items()}

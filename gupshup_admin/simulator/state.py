@@ -1,0 +1,260 @@
+"""Shared, lock-protected run-time state: config, request log, rate windows, ids.
+
+Request threads and the callback worker all go through one SimState; every
+method takes the lock, so callers never see a half-updated log or window.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import dataclasses
+import json
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from gupshup_admin.simulator.config import (
+    SimApp,
+    SimChannel,
+    SimulatorConfig,
+    coerce_overrides,
+)
+
+WINDOW_SECONDS = 60.0
+EVENT_MODES = {
+    "enqueued": "ENQUEUED",
+    "sent": "SENT",
+    "delivered": "DELIVERED",
+    "read": "READ",
+    "failed": "FAILED",
+}
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A callback subscription registered through the Partner API."""
+
+    id: str
+    app_id: str
+    url: str
+    modes: tuple[str, ...]
+    tag: str
+    version: int
+    meta: str
+    headers: dict[str, str]
+    created_on: int
+
+    def wants(self, event_type: str) -> bool:
+        """Whether this subscription asked for events of this type."""
+        mode = EVENT_MODES.get(event_type, "OTHERS")
+        return "ALL" in self.modes or mode in self.modes
+
+    def to_json(self) -> dict[str, Any]:
+        """The subscription as the Partner API shows it."""
+        return {
+            "id": self.id,
+            "appId": self.app_id,
+            "url": self.url,
+            "modes": list(self.modes),
+            "tag": self.tag,
+            "version": self.version,
+            "active": True,
+            "meta": self.meta,
+            "createdOn": self.created_on,
+            "modifiedOn": self.created_on,
+        }
+
+
+class SimState:
+    """Config plus everything that changes while the simulator runs."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self._lock = threading.RLock()
+        # A validated copy, so later edits to the caller's object change nothing.
+        self._config = dataclasses.replace(
+            config, apps=list(config.apps), channels=list(config.channels)
+        )
+        self._rng = random.Random(config.seed)
+        self._jwts: dict[str, float] = {}
+        self.stopping = threading.Event()
+        self._clear()
+
+    def _clear(self) -> None:
+        self._log: list[dict[str, Any]] = []
+        self._seq = 0
+        self._send_windows: dict[str, deque[float]] = {}
+        self._login_window: deque[float] = deque()
+        self._subscriptions: dict[str, list[Subscription]] = {}
+        self._sub_counter = 0
+
+    # -- config ---------------------------------------------------------------
+
+    @property
+    def config(self) -> SimulatorConfig:
+        """The current config (read it only; it is replaced as a whole on change)."""
+        with self._lock:
+            return self._config
+
+    def configure(self, **overrides: Any) -> SimulatorConfig:
+        """Change settings at run time. Raises ValueError on a bad name or value."""
+        values = coerce_overrides(overrides)
+        with self._lock:
+            self._config = dataclasses.replace(self._config, **values)
+            if "seed" in values:
+                self._rng.seed(values["seed"])
+            return self._config
+
+    def add_app(self, app: SimApp) -> None:
+        """Add an app, replacing one with the same app id."""
+        with self._lock:
+            apps = [a for a in self._config.apps if a.app_id != app.app_id]
+            self._config = dataclasses.replace(self._config, apps=[*apps, app])
+
+    def add_channel(self, channel: SimChannel) -> None:
+        """Add a CommBox channel, replacing one with the same stream id."""
+        with self._lock:
+            kept = [
+                c for c in self._config.channels if c.stream_id != channel.stream_id
+            ]
+            channels = [*kept, channel]
+            self._config = dataclasses.replace(self._config, channels=channels)
+
+    def reset(self) -> None:
+        """Forget logs, rate windows and subscriptions; keep config and JWTs."""
+        with self._lock:
+            self._clear()
+            self._rng.seed(self._config.seed)
+
+    # -- request log ----------------------------------------------------------
+
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Append a request to the log, numbering it. Returns the entry."""
+        with self._lock:
+            self._seq += 1
+            entry["seq"] = self._seq
+            self._log.append(entry)
+            return entry
+
+    def requests(self, endpoint: str | None = None) -> list[dict[str, Any]]:
+        """A deep copy of the request log, optionally of one endpoint only."""
+        with self._lock:
+            rows = [r for r in self._log if endpoint in (None, r["endpoint"])]
+            return copy.deepcopy(rows)
+
+    def request_count(self) -> int:
+        """How many requests the log holds."""
+        with self._lock:
+            return len(self._log)
+
+    # -- rate limits ----------------------------------------------------------
+
+    def take_send_slot(self, app: SimApp) -> bool:
+        """Count one send for the app; False when its sliding minute is full."""
+        with self._lock:
+            window = self._send_windows.setdefault(app.app_id, deque())
+            return _take(window, self._config.rate_for(app))
+
+    def take_login_slot(self) -> bool:
+        """Count one partner login; False past the per-minute limit."""
+        with self._lock:
+            return _take(self._login_window, self._config.login_rate_per_minute)
+
+    # -- partner tokens -------------------------------------------------------
+
+    def issue_jwt(self, email: str) -> str:
+        """Make and remember a fresh JWT-looking partner token."""
+        now = time.time()
+        with self._lock:
+            ttl = self._config.partner_token_ttl
+            claims = {"sub": email, "iat": int(now), "exp": int(now + ttl)}
+            claims["jti"] = self.new_uuid()
+            signature = self._rng.randbytes(32)
+            token = ".".join(
+                [_b64({"alg": "HS256", "typ": "JWT"}), _b64(claims), _b64u(signature)]
+            )
+            self._jwts[token] = now + ttl
+            return token
+
+    def jwt_valid(self, token: str) -> bool:
+        """True for a token this simulator issued that has not expired."""
+        with self._lock:
+            expires_at = self._jwts.get(token)
+        return expires_at is not None and expires_at > time.time()
+
+    def expire_jwts(self) -> None:
+        """Make every issued partner token expired (to test refreshing)."""
+        with self._lock:
+            self._jwts = dict.fromkeys(self._jwts, 0.0)
+
+    # -- subscriptions --------------------------------------------------------
+
+    def subscribe(self, app_id: str, **fields: Any) -> Subscription:
+        """Register a subscription; one for the same URL is replaced."""
+        with self._lock:
+            self._sub_counter += 1
+            sub = Subscription(
+                id=str(self._sub_counter),
+                app_id=app_id,
+                created_on=int(time.time() * 1000),
+                **fields,
+            )
+            kept = [s for s in self._subscriptions.get(app_id, []) if s.url != sub.url]
+            self._subscriptions[app_id] = [*kept, sub]
+            return sub
+
+    def subscriptions(self, app_id: str) -> list[Subscription]:
+        """The app's active subscriptions, oldest first."""
+        with self._lock:
+            return list(self._subscriptions.get(app_id, []))
+
+    # -- randomness and ids ---------------------------------------------------
+
+    def chance(self, probability: float) -> bool:
+        """True with the given probability (seeded when config.seed is set)."""
+        with self._lock:
+            return probability > 0 and self._rng.random() < probability
+
+    def shuffled(self, items: list[Any]) -> list[Any]:
+        """A shuffled copy of items."""
+        with self._lock:
+            result = list(items)
+            self._rng.shuffle(result)
+            return result
+
+    def new_uuid(self) -> str:
+        """A random UUID4 string."""
+        with self._lock:
+            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def digits(self, count: int) -> str:
+        """A random number with exactly `count` digits (no leading zero)."""
+        with self._lock:
+            return str(self._rng.randrange(10 ** (count - 1), 10**count))
+
+    def wamid(self) -> str:
+        """A WhatsApp message id in the `gBEGkZ…` form Gupshup shows in v2."""
+        with self._lock:
+            return "gBEGkZ" + _b64u(self._rng.randbytes(18))
+
+
+def _take(window: deque[float], limit: int) -> bool:
+    now = time.monotonic()
+    while window and window[0] <= now - WINDOW_SECONDS:
+        window.popleft()
+    if len(window) >= limit:
+        return False
+    window.append(now)
+    return True
+
+
+def _b64(value: dict[str, Any]) -> str:
+    return _b64u(json.dumps(value, separators=(",", ":")).encode())
+
+
+def _b64u(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

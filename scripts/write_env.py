@@ -1,0 +1,37 @@
+"""Write a .env for the demo from .env.example, with fresh secrets."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+DEMO = {
+    "DEBUG": "true",
+    "GUPSHUP_API_BASE": "http://127.0.0.1:8001",
+    "COMMBOX_API_BASE": "http://127.0.0.1:8001/commbox",
+    "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+}
+
+
+def main(target: str) -> None:
+    base = Path(__file__).resolve().parent.parent
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "SECRETS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        **DEMO,
+    }
+    lines = []
+    for line in (base / ".env.example").read_text().splitlines():
+        name = line.split("=", 1)[0]
+        if "=" in line and not line.startswith("#") and name in values:
+            line = f"{name}={values[name]}"
+        lines.append(line)
+    Path(target).write_text("\n".join(lines) + "\n")
+    print(f"Wrote {target} with a fresh SECRET_KEY and SECRETS_ENCRYPTION_KEYS.")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else ".env")
