@@ -21,4 +21,3 @@ STORAGES["staticfiles"] = {  # noqa: F405
 TASKS["default"]["BACKEND"] = "django_tasks.backends.immediate.ImmediateBackend"
 PROVIDER_CONNECT_TIMEOUT = 2.0
 PROVIDER_READ_TIMEOUT = 2.0
-STATIC_ROOT = None  # nothing collected in tests; whitenoise serves from finders
