@@ -28,10 +28,10 @@ def _secret_field(label: str, help_text: str) -> forms.CharField:
 
 class PartnerAppForm(forms.ModelForm):  # type: ignore[type-arg]
     new_app_token = _secret_field(
-        "App token", "The app's sk_… token from the Partner Portal. " + KEEP
+        "New app token", "The app's sk_… token from the Partner Portal. " + KEEP
     )
     new_partner_secret = _secret_field(
-        "Partner client secret",
+        "New partner client secret",
         "With the partner e-mail, lets this tool fetch and refresh the app token. "
         + KEEP,
     )
@@ -99,7 +99,7 @@ class PartnerAppForm(forms.ModelForm):  # type: ignore[type-arg]
 
 class CommBoxChannelForm(forms.ModelForm):  # type: ignore[type-arg]
     new_api_key = _secret_field(
-        "API key", "From the CommBox management console. " + KEEP
+        "New API key", "From the CommBox management console. " + KEEP
     )
 
     class Meta:

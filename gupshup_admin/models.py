@@ -74,7 +74,7 @@ class PartnerApp(models.Model):
     # Secrets: ciphertext only. Read and write them through the properties below.
     app_token_encrypted = models.TextField(blank=True, editable=False)
     app_token_hint = models.CharField(
-        "app token", max_length=20, blank=True, editable=False
+        "stored app token", max_length=20, blank=True, editable=False
     )
     app_token_source = models.CharField(
         max_length=10, choices=TokenSource.choices, blank=True, editable=False
@@ -84,7 +84,9 @@ class PartnerApp(models.Model):
         blank=True, help_text="Partner login e-mail, to fetch the app token."
     )
     partner_secret_encrypted = models.TextField(blank=True, editable=False)
-    partner_secret_hint = models.CharField(max_length=20, blank=True, editable=False)
+    partner_secret_hint = models.CharField(
+        "stored client secret", max_length=20, blank=True, editable=False
+    )
     partner_token_encrypted = models.TextField(blank=True, editable=False)
     partner_token_expires_at = models.DateTimeField(
         null=True, blank=True, editable=False
@@ -200,7 +202,7 @@ class CommBoxChannel(models.Model):
     )
     api_key_encrypted = models.TextField(blank=True, editable=False)
     api_key_hint = models.CharField(
-        "API key", max_length=20, blank=True, editable=False
+        "stored API key", max_length=20, blank=True, editable=False
     )
     api_key_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
