@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
@@ -33,8 +34,12 @@ _BADGE = {
 }
 
 
-def _enqueue_on_commit(task: Any, *args: Any) -> None:
-    transaction.on_commit(lambda: task.enqueue(*args))
+def _enqueue_each(queryset: QuerySet[Any], task: Any, request: HttpRequest) -> int:
+    """Enqueue `task(pk, user_pk)` for each row once the transaction commits."""
+    pks = list(queryset.values_list("pk", flat=True))
+    for pk in pks:
+        transaction.on_commit(partial(task.enqueue, pk, request.user.pk))
+    return len(pks)
 
 
 def health_badge(app: PartnerApp) -> str:
@@ -152,21 +157,15 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def check_health_action(
         self, request: HttpRequest, queryset: QuerySet[PartnerApp]
     ) -> None:
-        for pk in queryset.values_list("pk", flat=True):
-            _enqueue_on_commit(tasks.check_app_health, pk, request.user.pk)
-        self.message_user(
-            request, f"Health checks queued for {queryset.count()} app(s)."
-        )
+        count = _enqueue_each(queryset, tasks.check_app_health, request)
+        self.message_user(request, f"Health checks queued for {count} app(s).")
 
     @admin.action(description="Sync templates of the selected apps (in the background)")
     def sync_templates_action(
         self, request: HttpRequest, queryset: QuerySet[PartnerApp]
     ) -> None:
-        for pk in queryset.values_list("pk", flat=True):
-            _enqueue_on_commit(tasks.sync_app_templates, pk, request.user.pk)
-        self.message_user(
-            request, f"Template syncs queued for {queryset.count()} app(s)."
-        )
+        count = _enqueue_each(queryset, tasks.sync_app_templates, request)
+        self.message_user(request, f"Template syncs queued for {count} app(s).")
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view

@@ -492,3 +492,30 @@ def test_a_refused_token_reaches_the_admin_as_an_error_not_a_crash(
     assert level == levels.ERROR
     assert text.startswith("Spring shop: Authentication failed")
     assert AuthenticationError.default_hint in text
+
+
+def test_the_bulk_actions_queue_one_task_per_selected_app_after_commit(
+    client: Client,
+    partner_app: PartnerApp,
+    mocked: responses.RequestsMock,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    mocked.get(f"{APP_URL}/health", json=health_ok())
+    mocked.get(f"{APP_URL}/waba/info", json=waba_info_ok())
+    mocked.get(f"{APP_URL}/wallet/balance", json=wallet_ok())
+    mocked.get(f"{APP_URL}/templates", json=templates_ok(SPRING_SALE))
+    changelist = reverse("admin:gupshup_admin_partnerapp_changelist")
+
+    for action in ("check_health_action", "sync_templates_action"):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = client.post(
+                changelist,
+                {"action": action, "_selected_action": [partner_app.pk]},
+                follow=True,
+            )
+        assert len(callbacks) == 1
+        assert "queued for 1 app(s)" in response.content.decode()
+
+    partner_app.refresh_from_db()
+    assert partner_app.health_status == HealthStatus.HEALTHY
+    assert partner_app.templates.filter(element_name="spring_sale_image").exists()
