@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -26,6 +24,7 @@ from gupshup_admin.models import (
     Template,
 )
 from gupshup_admin.providers.errors import ProviderError
+from gupshup_admin.taskutils import enqueue_on_commit
 
 _BADGE = {
     HealthStatus.HEALTHY: ("#1e7e34", "#e6f4ea"),
@@ -38,7 +37,7 @@ def _enqueue_each(queryset: QuerySet[Any], task: Any, request: HttpRequest) -> i
     """Enqueue `task(pk, user_pk)` for each row once the transaction commits."""
     pks = list(queryset.values_list("pk", flat=True))
     for pk in pks:
-        transaction.on_commit(partial(task.enqueue, pk, request.user.pk))
+        enqueue_on_commit(task, pk, request.user.pk)
     return len(pks)
 
 

@@ -215,3 +215,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Media library ---------------------------------------------------------
+# A Gupshup media id lives 30 days; it is treated as expired this many hours sooner.
+MEDIA_ID_LIFETIME_DAYS = env.int("MEDIA_ID_LIFETIME_DAYS", default=30)
+MEDIA_EXPIRY_MARGIN_HOURS = env.int("MEDIA_EXPIRY_MARGIN_HOURS", default=24)
+# Ids of files that must stay fresh are re-made when they expire within this window.
+MEDIA_REFRESH_WITHIN_DAYS = env.int("MEDIA_REFRESH_WITHIN_DAYS", default=3)
+MEDIA_MIRROR_MAX_ATTEMPTS = env.int("MEDIA_MIRROR_MAX_ATTEMPTS", default=5)
+# Upload limits (bytes), read at run time; WhatsApp's own limits by default.
+_MB = 1024 * 1024
+MEDIA_MAX_IMAGE_BYTES = env.int("MEDIA_MAX_IMAGE_BYTES", default=5 * _MB)
+MEDIA_MAX_VIDEO_BYTES = env.int("MEDIA_MAX_VIDEO_BYTES", default=16 * _MB)
+MEDIA_MAX_AUDIO_BYTES = env.int("MEDIA_MAX_AUDIO_BYTES", default=16 * _MB)
+MEDIA_MAX_DOCUMENT_BYTES = env.int("MEDIA_MAX_DOCUMENT_BYTES", default=100 * _MB)
+MEDIA_MAX_PROVIDER_BYTES = env.int("MEDIA_MAX_PROVIDER_BYTES", default=100 * _MB)
+# WebP is a sticker format on WhatsApp: convert it to JPEG (true) or refuse it.
+MEDIA_CONVERT_WEBP = env.bool("MEDIA_CONVERT_WEBP", default=True)

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 import responses
 from requests import PreparedRequest
-from requests_toolbelt.multipart.decoder import MultipartDecoder
 
 from gupshup_admin.providers.commbox import CommBoxClient, CommBoxMedia
 from gupshup_admin.providers.errors import ProviderError
@@ -57,38 +55,9 @@ from tests.gupshup_admin.payloads import (
     waba_info_ok,
     wallet_ok,
 )
+from tests.multipart import multipart_parts
 
 Mock = responses.RequestsMock
-
-
-@dataclass(frozen=True)
-class Part:
-    name: str
-    filename: str | None
-    content_type: str | None
-    content: bytes
-
-
-def multipart_parts(request: PreparedRequest) -> dict[str, Part]:
-    """The parts of a multipart body, by field name."""
-    content_type = request.headers["Content-Type"]
-    assert content_type.startswith("multipart/form-data; boundary=")
-    body = request.body
-    assert isinstance(body, bytes)
-    parts: dict[str, Part] = {}
-    for part in MultipartDecoder(body, content_type).parts:
-        disposition = part.headers[b"Content-Disposition"].decode()
-        name = re.search(r'\bname="([^"]*)"', disposition)
-        filename = re.search(r'\bfilename="([^"]*)"', disposition)
-        assert name is not None, disposition
-        raw_type = part.headers.get(b"Content-Type")
-        parts[name.group(1)] = Part(
-            name=name.group(1),
-            filename=filename.group(1) if filename else None,
-            content_type=raw_type.decode() if raw_type else None,
-            content=part.content,
-        )
-    return parts
 
 
 def form_fields(request: PreparedRequest) -> dict[str, str]:
