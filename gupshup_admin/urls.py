@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Gupshup Admin"
 admin.site.site_title = "Gupshup Admin"
@@ -9,4 +9,5 @@ admin.site.index_title = "WhatsApp image marketing"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("media-library/", include("media_library.urls")),
 ]

@@ -1,0 +1,76 @@
+// Drag-and-drop uploads, one request per file so each gets its own progress bar.
+(function () {
+  "use strict";
+  const form = document.getElementById("upload-form");
+  const zone = document.getElementById("dropzone");
+  const input = document.getElementById("file-input");
+  const list = document.getElementById("uploads");
+  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  let pending = 0;
+
+  function row(file) {
+    const li = document.createElement("li");
+    li.className = "upload";
+    const name = document.createElement("span");
+    name.textContent = file.name;
+    const bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0;
+    const result = document.createElement("span");
+    result.className = "result";
+    li.append(name, bar, result);
+    list.append(li);
+    return { li, bar, result };
+  }
+
+  function finish(ui, ok, cls, text) {
+    ui.bar.value = 100;
+    ui.result.className = "result " + cls;
+    ui.result.textContent = text;
+    ui.li.dataset.outcome = ok ? "accepted" : "rejected";
+    pending -= 1;
+    if (pending === 0) {
+      document.body.dataset.uploadsDone = "true";
+      if (list.querySelector("[data-outcome=accepted]")) {
+        const link = document.createElement("a");
+        link.href = window.location.pathname + window.location.search;
+        link.textContent = "Show the new files in the library ↻";
+        link.id = "reload-library";
+        list.append(link);
+      }
+    }
+  }
+
+  function send(file) {
+    const ui = row(file);
+    const data = new FormData();
+    data.append("file", file);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) ui.bar.value = (100 * e.loaded) / e.total; };
+    xhr.onload = () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (err) { body = { error: "The server answered " + xhr.status + "." }; }
+      if (xhr.status === 201) finish(ui, true, "ok", "Added." + (body.note ? " " + body.note : ""));
+      else if (xhr.status === 200) finish(ui, true, "dup", body.note || "Already in the library.");
+      else finish(ui, false, "err", "Rejected: " + (body.error || "the server answered " + xhr.status + "."));
+    };
+    xhr.onerror = () => finish(ui, false, "err", "The upload did not reach the server; check the connection and try again.");
+    xhr.send(data);
+  }
+
+  function sendAll(files) {
+    delete document.body.dataset.uploadsDone;
+    const old = document.getElementById("reload-library");
+    if (old) old.remove();
+    pending += files.length;
+    Array.from(files).forEach(send);
+  }
+
+  zone.addEventListener("click", () => input.click());
+  zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") input.click(); });
+  input.addEventListener("change", () => { sendAll(input.files); input.value = ""; });
+  ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
+  ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
+  zone.addEventListener("drop", (e) => sendAll(e.dataTransfer.files));
+})();

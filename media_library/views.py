@@ -1,0 +1,144 @@
+"""The marketers' media page: drag-and-drop uploads, the library grid, mirroring."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from gupshup_admin.models import CommBoxChannel, PartnerApp
+from media_library import services
+from media_library.models import MediaFile, MediaState, ProviderMedia
+from media_library.validation import MediaRejected
+
+PAGE_SIZE = 24
+STATES = ["ready", "expiring", "expired", "failed", "pending"]
+
+
+def _state_condition(state: str) -> Q | None:
+    now = timezone.now()
+    soon = now + timedelta(days=settings.MEDIA_REFRESH_WITHIN_DAYS)
+    conditions = {
+        "ready": Q(mirrors__state=MediaState.READY, mirrors__expires_at__gt=now),
+        "expiring": Q(
+            mirrors__state=MediaState.READY, mirrors__expires_at__range=(now, soon)
+        ),
+        "expired": Q(mirrors__state=MediaState.EXPIRED)
+        | Q(mirrors__state=MediaState.READY, mirrors__expires_at__lte=now),
+        "failed": Q(mirrors__state=MediaState.FAILED),
+        "pending": Q(mirrors__state__in=[MediaState.PENDING, MediaState.UPLOADING]),
+    }
+    return conditions.get(state)
+
+
+def _filtered(request: HttpRequest) -> QuerySet[MediaFile]:
+    files = MediaFile.objects.all()
+    query = request.GET.get("q", "").strip()
+    if query:
+        files = files.filter(
+            Q(original_name__icontains=query) | Q(mirrors__media_id=query)
+        )
+    if kind := request.GET.get("kind"):
+        files = files.filter(kind=kind)
+    if (app := request.GET.get("app", "")).isdigit():
+        files = files.filter(mirrors__partner_app_id=int(app))
+    condition = _state_condition(request.GET.get("state", ""))
+    if condition is not None:
+        files = files.filter(condition)
+    return files.distinct()
+
+
+@staff_member_required
+@require_GET
+def library(request: HttpRequest) -> HttpResponse:
+    mirrors = ProviderMedia.objects.select_related("partner_app", "commbox_channel")
+    files = _filtered(request).prefetch_related(Prefetch("mirrors", queryset=mirrors))
+    page = Paginator(files, PAGE_SIZE).get_page(request.GET.get("page"))
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "page": page,
+        "apps": PartnerApp.objects.filter(is_active=True),
+        "channels": CommBoxChannel.objects.filter(is_active=True),
+        "kinds": ["image", "video", "audio", "document"],
+        "states": STATES,
+        "filters": request.GET,
+        "title": "Media library",
+        "now": timezone.now(),
+    }
+    return render(request, "media_library/library.html", context)
+
+
+@staff_member_required
+@require_POST
+def upload(request: HttpRequest) -> JsonResponse:
+    """One file per request, so the page can show a progress bar per file."""
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        return JsonResponse(
+            {"error": "No file was received. Choose a file."}, status=400
+        )
+    try:
+        result = services.media_file_create(
+            fileobj=uploaded,
+            name=uploaded.name or "",
+            claimed_type=uploaded.content_type or "",
+            user_id=request.user.pk,
+        )
+    except MediaRejected as exc:
+        return JsonResponse({"error": exc.message, "code": exc.code}, status=400)
+    media = result.media_file
+    return JsonResponse(
+        {
+            "id": media.pk,
+            "name": media.original_name,
+            "created": result.created,
+            "note": result.note,
+        },
+        status=201 if result.created else 200,
+    )
+
+
+@staff_member_required
+@require_POST
+def mirror(request: HttpRequest, pk: int) -> HttpResponse:
+    media = get_object_or_404(MediaFile, pk=pk)
+    apps = PartnerApp.objects.filter(pk__in=request.POST.getlist("app"), is_active=True)
+    channels = CommBoxChannel.objects.filter(
+        pk__in=request.POST.getlist("channel"), is_active=True
+    )
+    if not apps and not channels:
+        messages.error(request, "Choose at least one app or channel to mirror to.")
+    else:
+        rows = services.media_mirror_request(
+            media_file=media,
+            apps=list(apps),
+            channels=list(channels),
+            user_id=request.user.pk,
+        )
+        messages.success(
+            request, f"{media}: mirroring to {len(rows)} target(s) queued."
+        )
+    return redirect(request.POST.get("next") or "media_library:library")
+
+
+@staff_member_required
+@require_GET
+def thumbnail(request: HttpRequest, pk: int) -> FileResponse:
+    """Image bytes with their sniffed type; never served as HTML or SVG."""
+    media = get_object_or_404(MediaFile, pk=pk, kind="image")
+    if media.content_type not in ("image/jpeg", "image/png"):
+        raise Http404("Not an image.")
+    response = FileResponse(media.file.open("rb"), content_type=media.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,73 @@
+"""A marketer drops three files, sees two accepted and one rejected with its
+reason, mirrors an image to the simulator app and sees its media id and expiry."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from gupshup_admin.simulator import Simulator
+from media_library.models import MediaFile, MediaState, ProviderMedia
+from tests.e2e.conftest import login, screenshot
+
+
+def _image(path: Path, colour: str, fmt: str) -> Path:
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 200), colour).save(buf, fmt)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def test_a_marketer_uploads_three_files_and_mirrors_the_good_ones(
+    page: Page,
+    live_server: Any,
+    simulator: Simulator,
+    admin_user: Any,
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("demo_setup", password="unused-demo-password")
+    files = [
+        _image(tmp_path / "spring-sale.png", "tomato", "PNG"),
+        _image(tmp_path / "new-arrivals.jpg", "teal", "JPEG"),
+        _image(tmp_path / "animated.gif", "gold", "GIF"),
+    ]
+    login(page, live_server.url)
+    page.click("text=Upload images and mirror them to your apps")
+    expect(page.locator("#dropzone")).to_be_visible()
+
+    page.set_input_files("#file-input", [str(f) for f in files])
+    page.wait_for_selector("body[data-uploads-done=true]")
+    expect(page.locator("#uploads [data-outcome=accepted]")).to_have_count(2)
+    rejected = page.locator("#uploads [data-outcome=rejected]")
+    expect(rejected).to_have_count(1)
+    expect(rejected).to_contain_text("animated.gif")
+    expect(rejected).to_contain_text("GIF")
+    screenshot(page, "10-media-uploaded")
+    assert MediaFile.objects.count() == 2
+
+    page.click("#reload-library")
+    for name in ("spring-sale.png", "new-arrivals.jpg"):
+        card = page.locator(".card", has_text=name)
+        card.locator("summary").click()
+        card.locator("label", has_text="Demo shop (simulator)").click()
+        card.locator("input[type=submit]").click()
+        expect(page.locator(".messagelist")).to_contain_text(
+            "mirroring to 1 target(s) queued"
+        )
+
+    cards = page.locator(".card")
+    expect(
+        cards.locator(".badge", has_text="ready · expires in 28 days")
+    ).to_have_count(2)
+    expect(cards.locator("code.media-id")).to_have_count(2)
+    screenshot(page, "11-media-mirrored")
+    rows = ProviderMedia.objects.all()
+    assert [r.state for r in rows] == [MediaState.READY, MediaState.READY]
+    assert len(simulator.requests("media")) == 2

@@ -1,0 +1,91 @@
+"""The upload endpoint and the library page, through Django's test client."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from media_library.models import MediaFile
+
+
+def png(colour: str = "red") -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def client(client: Client, alice: User) -> Client:
+    client.force_login(alice)
+    return client
+
+
+def post(client: Client, name: str, data: bytes, kind: str = "image/png") -> Any:
+    upload = SimpleUploadedFile(name, data, content_type=kind)
+    return client.post(reverse("media_library:upload"), {"file": upload})
+
+
+def test_a_good_image_is_added_and_the_same_bytes_again_are_a_duplicate(
+    client: Client,
+) -> None:
+    first = post(client, "a.png", png())
+    assert first.status_code == 201
+    assert first.json()["created"] is True
+    again = post(client, "b.png", png())
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert MediaFile.objects.count() == 1
+
+
+def test_a_rejected_file_gets_its_reason_and_leaves_nothing_stored(
+    client: Client, tmp_path: Any
+) -> None:
+    response = post(client, "empty.png", b"")
+    assert response.status_code == 400
+    assert "empty" in response.json()["error"]
+    assert MediaFile.objects.count() == 0
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_a_request_without_a_file_says_so(client: Client) -> None:
+    response = client.post(reverse("media_library:upload"))
+    assert response.status_code == 400
+    assert "No file" in response.json()["error"]
+
+
+def test_the_pages_need_a_staff_login(db: None) -> None:
+    anonymous = Client()
+    response = anonymous.get(reverse("media_library:library"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+    assert post(anonymous, "a.png", png()).status_code == 302
+
+
+def test_the_library_lists_files_and_filters_by_name(client: Client) -> None:
+    post(client, "spring.png", png("red"))
+    post(client, "autumn.png", png("brown"))
+    page = client.get(reverse("media_library:library"), {"q": "spring"}).content
+    assert b"spring.png" in page
+    assert b"autumn.png" not in page
+
+
+def test_a_thumbnail_is_served_with_its_sniffed_type_and_nosniff(
+    client: Client,
+) -> None:
+    media_id = post(client, "a.png", png()).json()["id"]
+    response = client.get(reverse("media_library:thumbnail", args=[media_id]))
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == png()  # type: ignore[attr-defined]
