@@ -118,7 +118,7 @@ def child_naive(workdir: Path, base_url: str) -> dict[str, Any]:
 def measure(mode: str, workdir: Path, base_url: str, row_id: int) -> float:
     """Run one child process; returns its peak-RSS growth in MB."""
     command = [sys.executable, __file__, "--child", mode, str(workdir), base_url]
-    child = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+    child = subprocess.run(
         [*command, str(row_id)],
         capture_output=True,
         text=True,
@@ -127,17 +127,18 @@ def measure(mode: str, workdir: Path, base_url: str, row_id: int) -> float:
     )
     if child.returncode:
         raise RuntimeError(f"{mode} measurement failed:\n{child.stderr}")
-    return round(json.loads(child.stdout)["growth_kb"] / 1024, 1)
+    growth_kb: int = json.loads(child.stdout)["growth_kb"]
+    return round(growth_kb / 1024, 1)
 
 
 def main() -> None:
     sys.path.insert(0, str(REPO))
     if sys.argv[1:2] == ["--child"]:
-        mode, workdir, base_url, row_id = sys.argv[2:6]
+        mode, folder, url, row = sys.argv[2:6]
         if mode == "streamed":
-            result = child_streamed(Path(workdir), base_url, int(row_id))
+            result = child_streamed(Path(folder), url, int(row))
         else:
-            result = child_naive(Path(workdir), base_url)
+            result = child_naive(Path(folder), url)
         print(json.dumps(result))
         return
     from gupshup_admin.simulator import Simulator, SimulatorConfig
@@ -150,6 +151,9 @@ def main() -> None:
         row_id = prepare(workdir)
         streamed = measure("streamed", workdir, sim.base_url, row_id)
         naive = measure("naive", workdir, sim.base_url, row_id)
+        received = [entry["form"]["file"]["size"] for entry in sim.requests()]
+    # Both uploads must have reached the simulator whole, or nothing was measured.
+    assert received == [FILE_MB * MB] * 2, received
     print(
         json.dumps(
             {

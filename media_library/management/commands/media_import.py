@@ -77,7 +77,7 @@ class Command(BaseCommand):
             line = self._import_one(path, user_id, tally)
             self._report(line, done, len(files))
         if self.stderr.isatty() and files:
-            self.stderr.write("")
+            self.stderr.write("", style_func=str)
         if options["mirror_to_all"]:
             self._mirror(tally.new_files, user_id)
         self.stdout.write(str(tally))
@@ -103,14 +103,15 @@ class Command(BaseCommand):
     def _report(self, line: str, done: int, total: int) -> None:
         if not self.stderr.isatty():
             self.stdout.write(line)
-            self.stderr.write(f"[{done}/{total}] {line}")
+            self.stderr.write(f"[{done}/{total}] {line}", style_func=str)
             return
         # Clear the bar, print the line, redraw the bar below it.
-        self.stderr.write("\r\x1b[K", ending="")
+        # style_func=str: progress is not an error, so not painted red.
+        self.stderr.write("\r\x1b[K", style_func=str, ending="")
         self.stderr.flush()
         self.stdout.write(line)
         self.stdout.flush()
-        self.stderr.write(progress_bar(done, total), ending="")
+        self.stderr.write(progress_bar(done, total), style_func=str, ending="")
         self.stderr.flush()
 
     def _mirror(self, new_files: list[MediaFile], user_id: int | None) -> None:
