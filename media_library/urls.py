@@ -9,5 +9,6 @@ urlpatterns = [
     path("", views.library, name="library"),
     path("upload/", views.upload, name="upload"),
     path("<int:pk>/mirror/", views.mirror, name="mirror"),
+    path("<int:pk>/retry/", views.retry, name="retry"),
     path("<int:pk>/thumbnail/", views.thumbnail, name="thumbnail"),
 ]

@@ -96,6 +96,11 @@ def upload(request: HttpRequest) -> JsonResponse:
     except MediaRejected as exc:
         return JsonResponse({"error": exc.message, "code": exc.code}, status=400)
     media = result.media_file
+    apps, channels = _targets(request)
+    if apps or channels:
+        services.media_mirror_request(
+            media_file=media, apps=apps, channels=channels, user_id=request.user.pk
+        )
     return JsonResponse(
         {
             "id": media.pk,
@@ -111,23 +116,39 @@ def upload(request: HttpRequest) -> JsonResponse:
 @require_POST
 def mirror(request: HttpRequest, pk: int) -> HttpResponse:
     media = get_object_or_404(MediaFile, pk=pk)
-    apps = PartnerApp.objects.filter(pk__in=request.POST.getlist("app"), is_active=True)
-    channels = CommBoxChannel.objects.filter(
-        pk__in=request.POST.getlist("channel"), is_active=True
-    )
+    apps, channels = _targets(request)
     if not apps and not channels:
         messages.error(request, "Choose at least one app or channel to mirror to.")
     else:
         rows = services.media_mirror_request(
             media_file=media,
-            apps=list(apps),
-            channels=list(channels),
+            apps=apps,
+            channels=channels,
             user_id=request.user.pk,
         )
         messages.success(
             request, f"{media}: mirroring to {len(rows)} target(s) queued."
         )
     return redirect(request.POST.get("next") or "media_library:library")
+
+
+@staff_member_required
+@require_POST
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    media = get_object_or_404(MediaFile, pk=pk)
+    count = services.media_mirror_retry(media_files=[media], user_id=request.user.pk)
+    messages.success(request, f"{media}: {count} media id(s) queued again.")
+    return redirect(request.POST.get("next") or "media_library:library")
+
+
+def _targets(request: HttpRequest) -> tuple[list[PartnerApp], list[CommBoxChannel]]:
+    """The active apps and channels ticked in the form (`app`, `channel` ids)."""
+    app_ids = [i for i in request.POST.getlist("app") if i.isdigit()]
+    channel_ids = [i for i in request.POST.getlist("channel") if i.isdigit()]
+    return (
+        list(PartnerApp.objects.filter(pk__in=app_ids, is_active=True)),
+        list(CommBoxChannel.objects.filter(pk__in=channel_ids, is_active=True)),
+    )
 
 
 @staff_member_required

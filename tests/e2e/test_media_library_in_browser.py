@@ -1,9 +1,11 @@
 """A marketer drops three files, sees two accepted and one rejected with its
-reason, mirrors an image to the simulator app and sees its media id and expiry."""
+reason (too large), mirrors the good ones to the simulator app and sees their
+media ids and expiry."""
 
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,11 @@ def _image(path: Path, colour: str, fmt: str) -> Path:
     return path
 
 
+def _noise(path: Path) -> Path:
+    Image.frombytes("RGB", (400, 400), os.urandom(400 * 400 * 3)).save(path, "PNG")
+    return path
+
+
 def test_a_marketer_uploads_three_files_and_mirrors_the_good_ones(
     page: Page,
     live_server: Any,
@@ -36,8 +43,9 @@ def test_a_marketer_uploads_three_files_and_mirrors_the_good_ones(
     files = [
         _image(tmp_path / "spring-sale.png", "tomato", "PNG"),
         _image(tmp_path / "new-arrivals.jpg", "teal", "JPEG"),
-        _image(tmp_path / "animated.gif", "gold", "GIF"),
+        _noise(tmp_path / "huge-banner.png"),
     ]
+    settings.MEDIA_MAX_IMAGE_BYTES = 200_000  # the noisy PNG is about 480 kB
     login(page, live_server.url)
     page.click("text=Upload images and mirror them to your apps")
     expect(page.locator("#dropzone")).to_be_visible()
@@ -47,8 +55,8 @@ def test_a_marketer_uploads_three_files_and_mirrors_the_good_ones(
     expect(page.locator("#uploads [data-outcome=accepted]")).to_have_count(2)
     rejected = page.locator("#uploads [data-outcome=rejected]")
     expect(rejected).to_have_count(1)
-    expect(rejected).to_contain_text("animated.gif")
-    expect(rejected).to_contain_text("GIF")
+    expect(rejected).to_contain_text("huge-banner.png")
+    expect(rejected).to_contain_text("may be at most")
     screenshot(page, "10-media-uploaded")
     assert MediaFile.objects.count() == 2
 

@@ -267,3 +267,22 @@ def test_refresh_remakes_ids_that_must_stay_fresh_and_expires_the_rest(
     assert not selectors.media_valid_for_app_until(
         media_file=other.media_file, partner_app=partner_app, until=now
     )
+
+
+def test_the_media_refresh_command_expires_dead_ids_and_reports(
+    media: MediaFile, partner_app: PartnerApp
+) -> None:
+    from django.core.management import call_command
+
+    row = ProviderMedia.objects.create(
+        media_file=media,
+        partner_app=partner_app,
+        state=MediaState.READY,
+        media_id="dead",
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
+    out = io.StringIO()
+    call_command("media_refresh", stdout=out)
+    row.refresh_from_db()
+    assert row.state == MediaState.EXPIRED
+    assert "0 media ids queued for refresh, 1 expired" in out.getvalue()

@@ -89,3 +89,51 @@ def test_a_thumbnail_is_served_with_its_sniffed_type_and_nosniff(
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == png()  # type: ignore[attr-defined]
+
+
+def test_files_can_be_mirrored_on_upload_to_the_ticked_apps(
+    client: Client,
+    partner_app: Any,
+    mocked: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    mocked.post(
+        f"https://gupshup.test/partner/app/{partner_app.app_id}/media",
+        json={"mediaId": "77", "status": "success"},
+    )
+    upload = SimpleUploadedFile("a.png", png(), content_type="image/png")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("media_library:upload"), {"file": upload, "app": [partner_app.pk]}
+        )
+    assert response.status_code == 201
+    media = MediaFile.objects.get()
+    assert [(m.partner_app_id, m.media_id) for m in media.mirrors.all()] == [
+        (partner_app.pk, "77")
+    ]
+
+
+def test_the_retry_button_queues_failed_ids_again(
+    client: Client,
+    partner_app: Any,
+    mocked: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from media_library.models import MediaState, ProviderMedia
+
+    media_id = post(client, "a.png", png()).json()["id"]
+    row = ProviderMedia.objects.create(
+        media_file_id=media_id,
+        partner_app=partner_app,
+        state=MediaState.FAILED,
+        last_error="Unable to upload requested Media",
+    )
+    mocked.post(
+        f"https://gupshup.test/partner/app/{partner_app.app_id}/media",
+        json={"mediaId": "78", "status": "success"},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("media_library:retry", args=[media_id]))
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.state, row.media_id) == (MediaState.READY, "78")

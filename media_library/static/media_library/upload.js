@@ -44,6 +44,7 @@
     const ui = row(file);
     const data = new FormData();
     data.append("file", file);
+    form.querySelectorAll(".mirror-on-upload input:checked").forEach((box) => data.append(box.name, box.value));
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("X-CSRFToken", csrf);
