@@ -72,6 +72,9 @@ def library(request: HttpRequest) -> HttpResponse:
         "states": STATES,
         "filters": request.GET,
         "title": "Media library",
+        "image_limit": settings.MEDIA_MAX_IMAGE_BYTES,
+        "video_limit": settings.MEDIA_MAX_VIDEO_BYTES,
+        "document_limit": settings.MEDIA_MAX_DOCUMENT_BYTES,
         "now": timezone.now(),
     }
     return render(request, "media_library/library.html", context)
