@@ -23,11 +23,17 @@ from typing import IO
 from django.conf import settings
 from PIL import Image
 
+from media_library.sniffing import OPENXML, office_type, sniff_content_type
+
+__all__ = [
+    "CheckedMedia", "MediaRejected", "check_upload", "safe_filename",
+    "sniff_content_type",
+]  # fmt: skip
+
 MB = 1024 * 1024
 CHUNK = 1 * MB  # reads never exceed this, whatever the file size
 HEAD = 4096  # enough to sniff and to tell markup from plain text
 MAX_NAME = 120
-OPENXML = "application/vnd.openxmlformats-officedocument."
 
 # Gupshup's MIME list (api/gupshup-media-id-from-url.txt): type → (kind, extension).
 ALLOWED: dict[str, tuple[str, str]] = {
@@ -96,30 +102,6 @@ ADVICE = {
     "audio": "Shorten or compress it.",
     "document": "Split or compress it.",
 }
-FTYP_BRANDS = {
-    b"M4A ": "audio/mp4",
-    b"M4B ": "audio/mp4",
-    b"qt  ": "video/quicktime",
-    b"heic": "image/heic",
-    b"heix": "image/heic",
-    b"mif1": "image/heic",
-    b"avif": "image/avif",
-}
-MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"%PDF-", "application/pdf"),
-    (b"OggS", "audio/ogg"),
-    (b"ID3", "audio/mpeg"),
-    (b"#!AMR", "audio/amr"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/msword"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-)
-RIFF_FORMS = {b"WEBP": "image/webp", b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo"}
-MARKUP = (b"<?xml", b"<svg", b"<!doctype", b"<html", b"<head", b"<body", b"<script")
 PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 WEBP_NOTE = "image/webp is a sticker format on WhatsApp; it was converted to JPEG."
 
@@ -149,66 +131,6 @@ class CheckedMedia:
     safe_name: str
     converted_from: str = ""  # e.g. "image/webp" when a webp became a JPEG
     note: str = ""  # a sentence for the marketer when something was changed
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    """Return the MIME type the leading bytes show, or None when unrecognised.
-
-    ``head`` is the start of the file (≥ 64 bytes is enough) or the whole file; a
-    whole Office file is told apart (docx/xlsx/pptx) from its zip listing. SVG, HTML
-    and other markup return None: they are never allowed. Raises nothing.
-    """
-    for magic, mime in MAGIC:
-        if head.startswith(magic):
-            return mime
-    if head[:4] == b"RIFF" and head[8:12] in RIFF_FORMS:
-        return RIFF_FORMS[head[8:12]]
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        return (
-            "video/3gpp"
-            if brand.startswith(b"3gp")
-            else FTYP_BRANDS.get(brand, "video/mp4")
-        )
-    if head.startswith(b"PK\x03\x04"):
-        return _zip_type(head)
-    if len(head) >= 2 and head[0] == 0xFF:
-        if head[1] & 0xF6 == 0xF0:  # ADTS sync, layer 00: AAC (0xFFF1, 0xFFF9)
-            return "audio/aac"
-        if head[1] & 0xE0 == 0xE0 and head[1] & 0x06:  # MPEG audio frame sync
-            return "audio/mpeg"
-    return _text_type(head)
-
-
-def _zip_type(data: bytes) -> str:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return _office_type(archive.namelist())
-    except zipfile.BadZipFile:  # only the head: the first entry names are in it
-        found = re.findall(rb"(word|xl|ppt)/", data)
-        return _office_type([found[0].decode() + "/"] if found else [])
-
-
-def _office_type(names: list[str]) -> str:
-    for prefix, kind in (
-        ("word/", "wordprocessingml.document"),
-        ("xl/", "spreadsheetml.sheet"),
-        ("ppt/", "presentationml.presentation"),
-    ):
-        if any(name.startswith(prefix) for name in names):
-            return OPENXML + kind
-    return "application/zip"
-
-
-def _text_type(head: bytes) -> str | None:
-    if not head or b"\x00" in head:
-        return None
-    try:  # final=False: the head may end inside a multi-byte character
-        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return None
-    start = text.lstrip("\ufeff \t\r\n").lower().encode()
-    return None if start.startswith(MARKUP) else "text/plain"
 
 
 def safe_filename(name: str) -> str:
@@ -404,7 +326,7 @@ def _stream_zip_type(fileobj: IO[bytes]) -> str:
     fileobj.seek(0)
     try:
         with zipfile.ZipFile(fileobj) as archive:  # reads only the directory
-            return _office_type(archive.namelist())
+            return office_type(archive.namelist())
     except zipfile.BadZipFile:
         return "application/zip"
 
