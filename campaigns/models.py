@@ -1,0 +1,125 @@
+"""Image campaigns and their recipients (one row per phone number, params frozen)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from gupshup_admin.models import ApiExchange, PartnerApp, Template
+from media_library.models import MediaFile
+
+
+class CampaignKind(models.TextChoices):
+    TEMPLATE = "template", "Template image message (template/msg)"
+    DIRECT = "direct", "Direct image message (v3/message)"
+
+
+class CampaignState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200)
+    partner_app = models.ForeignKey(PartnerApp, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=10, choices=CampaignKind.choices)
+    template = models.ForeignKey(
+        Template, null=True, blank=True, on_delete=models.PROTECT
+    )
+    media_file = models.ForeignKey(MediaFile, on_delete=models.PROTECT)
+    caption = models.CharField(max_length=1024, blank=True)
+    state = models.CharField(
+        max_length=10,
+        choices=CampaignState.choices,
+        default=CampaignState.DRAFT,
+        db_index=True,
+    )
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def slot_count(self) -> int:
+        """How many params each recipient needs: the template's `{{n}}` slots."""
+        if self.kind == CampaignKind.TEMPLATE and self.template is not None:
+            return self.template.slot_count
+        return 0
+
+
+class RecipientStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SUBMITTED = "submitted", "Submitted"
+    ENQUEUED = "enqueued", "Enqueued"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Outcome unknown"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Recipient(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="recipients"
+    )
+    phone = models.CharField("phone (E.164)", max_length=20)
+    params = models.JSONField(default=list, blank=True)
+    source_line = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10,
+        choices=RecipientStatus.choices,
+        default=RecipientStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    message_id = models.CharField(max_length=100, blank=True, db_index=True)
+    wamid = models.CharField(max_length=200, blank=True, db_index=True)
+    wa_id = models.CharField(max_length=20, blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.TextField(blank=True)
+    exchange = models.ForeignKey(
+        ApiExchange, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "phone"], name="recipient_unique_phone"
+            )
+        ]
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self) -> str:
+        return self.phone
+
+    @property
+    def wire_phone(self) -> str:
+        return self.phone.lstrip("+")

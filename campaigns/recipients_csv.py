@@ -1,0 +1,179 @@
+"""Recipients from a CSV upload: keep the good rows, report the rest with reasons.
+
+A phone column plus one column per template param, in order. Numbers are read with
+an explicit default region (no silent country guess), stored E.164, de-duplicated;
+each row must fill exactly the template's `{{n}}` slots with non-empty values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from django.conf import settings
+from django.db import transaction
+
+from campaigns.models import Campaign, CampaignState, Recipient
+from gupshup_admin.exceptions import ApplicationError
+from gupshup_admin.phones import InvalidPhoneNumber, to_e164
+
+PHONE_HEADERS = ("phone", "mobile", "number", "msisdn", "destination", "whatsapp", "to")
+DELIMITERS = ",;\t|"
+BATCH = 5_000
+
+
+@dataclass
+class RejectedRow:
+    line: int
+    values: list[str]
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    delimiter: str = ","
+    phone_column: str = ""
+
+    def summary(self) -> str:
+        return (
+            f"{self.accepted} accepted, {len(self.rejected)} rejected, "
+            f"{self.duplicates} duplicate(s) dropped"
+        )
+
+    def rejected_csv(self) -> str:
+        """The rejected rows with their reasons, for the marketer to fix and re-load."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["line", "reason", "values"])
+        for row in self.rejected:
+            writer.writerow([row.line, row.reason, *row.values])
+        return out.getvalue()
+
+
+def _text(fileobj: IO[bytes]) -> Iterator[str]:
+    # utf-8-sig drops a BOM; a byte that is not UTF-8 is replaced, so that row is
+    # reported instead of the whole file failing.
+    text = io.TextIOWrapper(fileobj, encoding="utf-8-sig", errors="replace", newline="")
+    try:
+        yield from text
+    finally:
+        text.detach()  # the caller owns the file
+
+
+def _dialect(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _phone_index(header: list[str]) -> int | None:
+    names = [h.strip().lower().lstrip("#") for h in header]
+    for wanted in PHONE_HEADERS:
+        if wanted in names:
+            return names.index(wanted)
+    return None
+
+
+def recipients_import_csv(
+    *, campaign: Campaign, fileobj: IO[bytes], region: str | None = None
+) -> ImportReport:
+    """Add recipients from CSV bytes. Raises ApplicationError for a file that has
+    no usable phone column or a campaign that is no longer a draft."""
+    if campaign.state not in (CampaignState.DRAFT, CampaignState.SCHEDULED):
+        raise ApplicationError(
+            f"{campaign} is {campaign.get_state_display().lower()}: recipients can "
+            "only be added to a draft or scheduled campaign."
+        )
+    lines = _text(fileobj)
+    head = [line for _, line in zip(range(20), lines, strict=False)]
+    report = ImportReport(delimiter=_dialect("".join(head)))
+    rows = csv.reader(_chain(head, lines), delimiter=report.delimiter)
+    header = next(rows, None)
+    phone_at = _phone_index(header or [])
+    if header is None or phone_at is None:
+        raise ApplicationError(
+            "No phone column found. The first row must name the columns, one of "
+            f"them {', '.join(PHONE_HEADERS)} "
+            f"(found: {', '.join(header or []) or 'nothing'}); the file looked "
+            f"{_delimiter_name(report.delimiter)}-separated."
+        )
+    report.phone_column = header[phone_at].strip()
+    _load(campaign, rows, phone_at, report, region or settings.PHONE_DEFAULT_REGION)
+    return report
+
+
+def _chain(head: list[str], rest: Iterator[str]) -> Iterator[str]:
+    yield from head
+    yield from rest
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[delimiter]
+
+
+def _load(
+    campaign: Campaign,
+    rows: Iterator[list[str]],
+    phone_at: int,
+    report: ImportReport,
+    region: str,
+) -> None:
+    slots = campaign.slot_count
+    seen = set(campaign.recipients.values_list("phone", flat=True))
+    batch: list[Recipient] = []
+    with transaction.atomic():
+        for line, values in enumerate(rows, start=2):
+            if not any(v.strip() for v in values):
+                continue  # blank lines are not recipients
+            recipient = _recipient(campaign, values, phone_at, slots, region, line)
+            if isinstance(recipient, str):
+                report.rejected.append(RejectedRow(line, values, recipient))
+            elif recipient.phone in seen:
+                report.duplicates += 1
+            else:
+                seen.add(recipient.phone)
+                batch.append(recipient)
+                if len(batch) >= BATCH:
+                    Recipient.objects.bulk_create(batch)
+                    report.accepted += len(batch)
+                    batch = []
+        Recipient.objects.bulk_create(batch)
+        report.accepted += len(batch)
+
+
+def _recipient(
+    campaign: Campaign,
+    values: list[str],
+    phone_at: int,
+    slots: int,
+    region: str,
+    line: int,
+) -> Recipient | str:
+    """A Recipient, or the reason the row is refused."""
+    if phone_at >= len(values):
+        return "The phone column is missing on this row."
+    if any("\ufffd" in v for v in values):
+        return "The row has bytes that are not UTF-8; save the file as UTF-8 CSV."
+    try:
+        phone = to_e164(values[phone_at], region=region)
+    except InvalidPhoneNumber as exc:
+        return str(exc)
+    params = [v.strip() for i, v in enumerate(values) if i != phone_at][:slots]
+    if len(params) < slots or not all(params):
+        missing = [
+            f"{{{{{n}}}}}"
+            for n in range(1, slots + 1)
+            if n > len(params) or not params[n - 1]
+        ]
+        return (
+            f"The template needs {slots} value(s) after the phone number; "
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} empty."
+        )
+    return Recipient(campaign=campaign, phone=phone, params=params, source_line=line)
