@@ -232,3 +232,7 @@ MEDIA_MAX_DOCUMENT_BYTES = env.int("MEDIA_MAX_DOCUMENT_BYTES", default=100 * _MB
 MEDIA_MAX_PROVIDER_BYTES = env.int("MEDIA_MAX_PROVIDER_BYTES", default=100 * _MB)
 # WebP is a sticker format on WhatsApp: convert it to JPEG (true) or refuse it.
 MEDIA_CONVERT_WEBP = env.bool("MEDIA_CONVERT_WEBP", default=True)
+
+# --- Campaigns -------------------------------------------------------------
+# A scheduled campaign more than this late does not start without confirmation.
+CAMPAIGN_LATE_START_MINUTES = env.int("CAMPAIGN_LATE_START_MINUTES", default=30)

@@ -5,45 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
 
-from campaigns.models import Campaign, CampaignKind, CampaignState, Recipient
+from campaigns.models import Campaign, CampaignState, Recipient
 from campaigns.recipients_csv import recipients_import_csv
 from gupshup_admin.exceptions import ApplicationError
-from gupshup_admin.models import PartnerApp, Template
-from media_library.models import MediaFile
-
-
-@pytest.fixture
-def campaign(partner_app: PartnerApp, settings, tmp_path) -> Campaign:
-    settings.MEDIA_ROOT = tmp_path
-    template = Template.objects.create(
-        app=partner_app,
-        gupshup_id="9ff51097-48c9-47c7-a4e4-a9bb5801d8ea",
-        element_name="spring_sale_image",
-        status="APPROVED",
-        template_type="IMAGE",
-        body="Hi {{1}}, {{2}} off today!",
-        slot_count=2,
-        header_type="IMAGE",
-    )
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(buf, "PNG")
-    media = MediaFile.objects.create(
-        original_name="a.png",
-        content_type="image/png",
-        kind="image",
-        size=len(buf.getvalue()),
-        sha256="0" * 64,
-        file="media/a.png",
-    )
-    return Campaign.objects.create(
-        name="Spring",
-        partner_app=partner_app,
-        kind=CampaignKind.TEMPLATE,
-        template=template,
-        media_file=media,
-    )
 
 
 def load(campaign: Campaign, text: str | bytes, **kwargs):

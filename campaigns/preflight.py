@@ -1,0 +1,139 @@
+"""Pre-flight: every reason a campaign must not start yet, said plainly."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignKind, RecipientStatus
+from gupshup_admin.models import HealthStatus
+from media_library import selectors as media_selectors
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    message: str
+
+
+@dataclass
+class Preflight:
+    checks: list[Check] = field(default_factory=list)
+    pending: int = 0
+    estimated: timedelta = timedelta(0)
+    last_due_at: datetime | None = None
+    needs_confirmation: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    def failures(self) -> list[Check]:
+        return [check for check in self.checks if not check.ok]
+
+    def add(self, name: str, ok: bool, message: str) -> None:
+        self.checks.append(Check(name, ok, message))
+
+
+def campaign_preflight(*, campaign: Campaign, now: datetime | None = None) -> Preflight:
+    """Run every check; never raises. `ok` is False when any check failed."""
+    now = now or timezone.now()
+    result = Preflight()
+    result.pending = campaign.recipients.filter(status=RecipientStatus.PENDING).count()
+    rate = max(campaign.partner_app.send_rate_per_minute, 1)
+    result.estimated = timedelta(minutes=math.ceil(result.pending / rate))
+    start = max(campaign.scheduled_at or now, now)
+    result.last_due_at = start + result.estimated
+    result.add(
+        "recipients",
+        result.pending > 0,
+        f"{result.pending} recipient(s) to send to"
+        if result.pending
+        else "No recipients are waiting: load a CSV first.",
+    )
+    _check_template(campaign, result)
+    _check_app(campaign, result)
+    _check_media(campaign, result)
+    _check_lateness(campaign, now, result)
+    return result
+
+
+def _check_template(campaign: Campaign, result: Preflight) -> None:
+    if campaign.kind != CampaignKind.TEMPLATE:
+        return
+    template = campaign.template
+    if template is None:
+        result.add("template", False, "Choose an approved image template.")
+        return
+    problems = []
+    if not template.is_approved:
+        problems.append(f"its status is {template.status or 'unknown'}, not APPROVED")
+    if template.header_type != "IMAGE":
+        problems.append("it has no image header")
+    if not template.is_present:
+        problems.append("it no longer exists on Gupshup")
+    sample = campaign.recipients.values_list("params", flat=True).first()
+    if sample is not None and len(sample) != template.slot_count:
+        problems.append(
+            f"it now has {template.slot_count} slot(s) but the recipients were "
+            f"loaded with {len(sample)} value(s): load the CSV again"
+        )
+    result.add(
+        "template",
+        not problems,
+        f"Template {template} cannot be used: {'; '.join(problems)}."
+        if problems
+        else f"Template {template} is approved with {template.slot_count} slot(s).",
+    )
+
+
+def _check_app(campaign: Campaign, result: Preflight) -> None:
+    app = campaign.partner_app
+    if not (app.has_app_token or app.has_partner_credentials):
+        result.add("app", False, f"{app} has no app token and no partner credentials.")
+    elif app.health_status != HealthStatus.HEALTHY:
+        result.add(
+            "app",
+            False,
+            f"{app} is {app.get_health_status_display().lower()}"
+            + (f" ({app.health_message})" if app.health_message else "")
+            + ": run 'Check health' on the app first.",
+        )
+    else:
+        result.add("app", True, f"{app} is healthy.")
+
+
+def _check_media(campaign: Campaign, result: Preflight) -> None:
+    assert result.last_due_at is not None
+    valid = media_selectors.media_valid_for_app_until(
+        media_file=campaign.media_file,
+        partner_app=campaign.partner_app,
+        until=result.last_due_at,
+    )
+    when = result.last_due_at.strftime("%Y-%m-%d %H:%M %Z")
+    result.add(
+        "media",
+        valid,
+        f"The image's media id is valid until after the last message ({when})."
+        if valid
+        else f"The image has no media id for {campaign.partner_app} that stays valid "
+        f"until the last message is due ({when}): mirror or refresh it first.",
+    )
+
+
+def _check_lateness(campaign: Campaign, now: datetime, result: Preflight) -> None:
+    if campaign.scheduled_at is None:
+        return
+    late = now - campaign.scheduled_at
+    allowed = timedelta(minutes=settings.CAMPAIGN_LATE_START_MINUTES)
+    if late > allowed:
+        minutes = int(late.total_seconds() // 60)
+        result.needs_confirmation = (
+            f"This campaign was due {minutes} minute(s) ago; confirm that it should "
+            "still go out now."
+        )

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from campaigns.models import Campaign, CampaignKind
+from gupshup_admin.models import PartnerApp, Template
+from media_library.models import MediaFile
+
+
+@pytest.fixture
+def template(partner_app: PartnerApp) -> Template:
+    return Template.objects.create(
+        app=partner_app,
+        gupshup_id="9ff51097-48c9-47c7-a4e4-a9bb5801d8ea",
+        element_name="spring_sale_image",
+        status="APPROVED",
+        template_type="IMAGE",
+        body="Hi {{1}}, {{2}} off today!",
+        slot_count=2,
+        header_type="IMAGE",
+    )
+
+
+@pytest.fixture
+def campaign(partner_app: PartnerApp, template: Template, settings: Any) -> Campaign:
+    media = MediaFile.objects.create(
+        original_name="a.png",
+        content_type="image/png",
+        kind="image",
+        size=10,
+        sha256="0" * 64,
+        file="media/a.png",
+    )
+    return Campaign.objects.create(
+        name="Spring",
+        partner_app=partner_app,
+        kind=CampaignKind.TEMPLATE,
+        template=template,
+        media_file=media,
+    )
