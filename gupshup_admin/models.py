@@ -329,3 +329,30 @@ class ApiExchange(models.Model):
     def __str__(self) -> str:
         status = self.status_code or self.get_outcome_display()
         return f"{self.method} {self.endpoint} → {status}"
+
+
+class SendRateBucket(models.Model):
+    """A token bucket per app, shared by every worker through the database.
+
+    Taken under `select_for_update`, so any number of workers together stay within
+    the app's rate. A 429 pauses the app for a window and halves its rate, which
+    then recovers over `RATE_RECOVERY_SECONDS`.
+    """
+
+    app = models.OneToOneField(
+        PartnerApp, on_delete=models.CASCADE, related_name="rate_bucket"
+    )
+    tokens = models.FloatField(default=1.0)
+    refilled_at = models.DateTimeField(default=timezone.now)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    slowdown = models.FloatField(
+        default=1.0, help_text="1 = full rate; halved by each 429, then recovers."
+    )
+    throttled_at = models.DateTimeField(null=True, blank=True)
+    throttle_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "send-rate bucket"
+
+    def __str__(self) -> str:
+        return f"rate bucket of {self.app}"

@@ -1,0 +1,68 @@
+"""The per-app send rate, enforced across all workers by a database token bucket."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from gupshup_admin.models import PartnerApp, SendRateBucket
+
+RATE_RECOVERY_SECONDS = 600.0  # after a 429, back to full rate over 10 minutes
+MIN_SLOWDOWN = 0.05
+
+
+def _factor(bucket: SendRateBucket, now: datetime) -> float:
+    """The share of the configured rate allowed now (recovering after a 429)."""
+    if bucket.throttled_at is None or bucket.slowdown >= 1.0:
+        return 1.0
+    quiet = (now - bucket.throttled_at).total_seconds()
+    recovered = bucket.slowdown + (1 - bucket.slowdown) * quiet / RATE_RECOVERY_SECONDS
+    return min(1.0, recovered)
+
+
+def rate_take(*, app: PartnerApp, now: datetime | None = None) -> float:
+    """Take one send from the app's bucket.
+
+    Returns 0.0 when the send may go now, else the seconds to wait before trying
+    again (the bucket is not changed then).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        SendRateBucket.objects.get_or_create(app=app)
+        bucket = SendRateBucket.objects.select_for_update().get(app=app)
+        if bucket.paused_until and bucket.paused_until > now:
+            return (bucket.paused_until - now).total_seconds()
+        per_second = app.send_rate_per_minute / 60.0 * _factor(bucket, now)
+        capacity = max(1.0, per_second)  # at most one second of burst
+        elapsed = max((now - bucket.refilled_at).total_seconds(), 0.0)
+        tokens = min(capacity, bucket.tokens + elapsed * per_second)
+        if tokens < 1.0:
+            bucket.tokens, bucket.refilled_at = tokens, now
+            bucket.save(update_fields=["tokens", "refilled_at"])
+            return (1.0 - tokens) / per_second
+        bucket.tokens, bucket.refilled_at = tokens - 1.0, now
+        bucket.save(update_fields=["tokens", "refilled_at"])
+        return 0.0
+
+
+def rate_throttled(
+    *, app: PartnerApp, pause_seconds: float = 60.0, now: datetime | None = None
+) -> datetime:
+    """Record a 429: pause the app for the window and halve its rate.
+
+    Returns when sending may resume.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        SendRateBucket.objects.get_or_create(app=app)
+        bucket = SendRateBucket.objects.select_for_update().get(app=app)
+        bucket.slowdown = max(MIN_SLOWDOWN, _factor(bucket, now) / 2)
+        bucket.throttled_at = now
+        bucket.paused_until = now + timedelta(seconds=pause_seconds)
+        bucket.tokens = 0.0
+        bucket.refilled_at = bucket.paused_until
+        bucket.throttle_count += 1
+        bucket.save()
+        return bucket.paused_until

@@ -1,0 +1,93 @@
+"""The per-app send rate: a database token bucket shared by all workers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from gupshup_admin.models import PartnerApp
+from gupshup_admin.ratelimit import rate_take, rate_throttled
+
+
+def test_sends_are_spaced_at_the_configured_rate(partner_app: PartnerApp) -> None:
+    partner_app.send_rate_per_minute = 60  # one per second
+    now = timezone.now()
+    assert rate_take(app=partner_app, now=now) == 0.0
+    wait = rate_take(app=partner_app, now=now)
+    assert wait == pytest.approx(1.0, abs=0.01)
+    assert rate_take(app=partner_app, now=now + timedelta(seconds=1)) == 0.0
+
+
+def test_a_429_pauses_the_app_for_the_window_then_halves_its_rate(
+    partner_app: PartnerApp,
+) -> None:
+    partner_app.send_rate_per_minute = 60
+    now = timezone.now()
+    resume = rate_throttled(app=partner_app, pause_seconds=30, now=now)
+    assert resume == now + timedelta(seconds=30)
+    assert rate_take(app=partner_app, now=now + timedelta(seconds=10)) == pytest.approx(
+        20
+    )
+    # After the pause: one send, then the next is about 2 s away (half of one per
+    # second, already recovering a little over the 32 quiet seconds since the 429).
+    after = resume + timedelta(seconds=2)
+    assert rate_take(app=partner_app, now=after) == 0.0
+    factor = 0.5 + 0.5 * 32 / 600
+    assert rate_take(app=partner_app, now=after) == pytest.approx(1 / factor)
+
+
+def test_the_rate_recovers_fully_after_ten_quiet_minutes(
+    partner_app: PartnerApp,
+) -> None:
+    partner_app.send_rate_per_minute = 60
+    now = timezone.now()
+    rate_throttled(app=partner_app, pause_seconds=1, now=now)
+    later = now + timedelta(minutes=11)
+    assert rate_take(app=partner_app, now=later) == 0.0
+    assert rate_take(app=partner_app, now=later) == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrency is tested on PostgreSQL (the in-memory SQLite test database "
+    "locks whole tables)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_many_workers_together_stay_within_the_rate(partner_app: PartnerApp) -> None:
+    partner_app.send_rate_per_minute = 3000  # fifty per second
+    partner_app.save()
+    granted: list[float] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + 1.5
+
+    def worker() -> None:
+        app = PartnerApp.objects.get(pk=partner_app.pk)
+        try:
+            while time.monotonic() < stop_at:
+                if rate_take(app=app) == 0.0:
+                    with lock:
+                        granted.append(time.monotonic())
+                else:
+                    time.sleep(0.002)
+        except BaseException as exc:  # a failing worker must fail the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    assert errors == []
+    # One second of burst (50) plus 50 per second elapsed, never more.
+    assert len(granted) <= 50 + 50 * elapsed + 1
+    assert len(granted) >= 50  # and the bucket does hand tokens out
