@@ -119,7 +119,3 @@ class Recipient(models.Model):
 
     def __str__(self) -> str:
         return self.phone
-
-    @property
-    def wire_phone(self) -> str:
-        return self.phone.lstrip("+")

@@ -170,19 +170,6 @@ class PartnerApp(models.Model):
     def has_app_token(self) -> bool:
         return bool(self.app_token_encrypted)
 
-    def secret_values(self) -> list[str]:
-        """Every secret this app holds, for redaction."""
-        values = [self.app_token, self.partner_secret]
-        if self.partner_token_encrypted:
-            values.append(crypto.decrypt(self.partner_token_encrypted))
-        if self.callback_secret_encrypted:
-            values.append(self.callback_secret)
-        return [value for value in values if value]
-
-    @property
-    def source_digits(self) -> str:
-        return self.source_number.lstrip("+")
-
 
 class CommBoxChannel(models.Model):
     """A CommBox WhatsApp channel (stream) that media is mirrored to."""
@@ -224,10 +211,6 @@ class CommBoxChannel(models.Model):
         self.api_key_encrypted = crypto.encrypt(key)
         self.api_key_hint = crypto.mask(key)
         self.api_key_updated_at = timezone.now() if key else None
-
-    def secret_values(self) -> list[str]:
-        key = self.api_key
-        return [key] if key else []
 
 
 class Template(models.Model):

@@ -1,4 +1,5 @@
-"""Phone numbers: stored E.164 (`+919643874844`), sent digits-only (`919643874844`)."""
+"""Phone numbers: stored E.164 (`+919643874844`); the provider clients send them
+digits-only (`providers.gupshup.digits`)."""
 
 from __future__ import annotations
 
@@ -32,11 +33,6 @@ def to_e164(raw: str, *, region: str | None = None) -> str:
             + "; write it with its country code, e.g. +919643874844."
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def to_wire(e164: str) -> str:
-    """Digits only, no `+`: the form every Gupshup and CommBox sample uses."""
-    return e164.lstrip("+")
 
 
 def validate_e164(value: str) -> None:

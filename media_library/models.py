@@ -125,14 +125,6 @@ class ProviderMedia(models.Model):
         assert target is not None  # guaranteed by provider_media_one_target
         return target
 
-    def is_valid_until(self, when: datetime) -> bool:
-        """Ready, and its id still alive at `when`."""
-        return (
-            self.state == MediaState.READY
-            and self.expires_at is not None
-            and self.expires_at > when
-        )
-
     def days_left(self, now: datetime | None = None) -> int | None:
         if self.expires_at is None:
             return None
