@@ -6,7 +6,6 @@ old ciphertexts re-encrypted later (`rotate_token`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -83,17 +82,3 @@ def rotate(ciphertext: str) -> str:
         raise SecretDecryptionError(
             f"A stored secret cannot be decrypted with {SETTING}."
         ) from exc
-
-
-_PREFIX = re.compile(r"^(sk_|eyJ)")
-
-
-def mask(secret: str) -> str:
-    """A display form that identifies a secret without revealing it: `sk_…9f2c`."""
-    if not secret:
-        return ""
-    if len(secret) < 12:
-        return "…" + "*" * 4
-    match = _PREFIX.match(secret)
-    prefix = match.group(1) if match else ""
-    return f"{prefix}…{secret[-4:]}"

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from gupshup_admin import crypto
 from gupshup_admin.phones import validate_e164
+from gupshup_admin.providers.http import mask_value
 
 APP_ID_VALIDATOR = RegexValidator(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
@@ -130,7 +131,7 @@ class PartnerApp(models.Model):
 
     def set_app_token(self, token: str, *, source: str) -> None:
         self.app_token_encrypted = crypto.encrypt(token)
-        self.app_token_hint = crypto.mask(token)
+        self.app_token_hint = mask_value(token)
         self.app_token_source = source if token else TokenSource.NONE
         self.app_token_updated_at = timezone.now() if token else None
 
@@ -140,7 +141,7 @@ class PartnerApp(models.Model):
 
     def set_partner_secret(self, secret: str) -> None:
         self.partner_secret_encrypted = crypto.encrypt(secret)
-        self.partner_secret_hint = crypto.mask(secret)
+        self.partner_secret_hint = mask_value(secret)
         self.clear_partner_token()
 
     def partner_token(self, *, now: datetime | None = None) -> str:
@@ -209,7 +210,7 @@ class CommBoxChannel(models.Model):
 
     def set_api_key(self, key: str) -> None:
         self.api_key_encrypted = crypto.encrypt(key)
-        self.api_key_hint = crypto.mask(key)
+        self.api_key_hint = mask_value(key)
         self.api_key_updated_at = timezone.now() if key else None
 
 

@@ -44,7 +44,10 @@ _SECRET_PATTERNS = (
 
 
 def mask_value(secret: str) -> str:
-    """`sk_…9f2c`-style display of a secret; short ones are fully masked."""
+    """`sk_…9f2c`-style display of a secret; short ones are fully masked, and
+    nothing shows as nothing. The one masking rule for hints and exchange rows."""
+    if not secret:
+        return ""
     if len(secret) < 12:
         return MASKED
     prefix = "sk_" if secret.startswith("sk_") else ""
