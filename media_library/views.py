@@ -13,6 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from gupshup_admin.models import CommBoxChannel, PartnerApp
@@ -132,7 +133,7 @@ def mirror(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, f"{media}: mirroring to {len(rows)} target(s) queued."
         )
-    return redirect(request.POST.get("next") or "media_library:library")
+    return _back_to_library(request)
 
 
 @staff_member_required
@@ -141,7 +142,16 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     media = get_object_or_404(MediaFile, pk=pk)
     count = services.media_mirror_retry(media_files=[media], user_id=request.user.pk)
     messages.success(request, f"{media}: {count} media id(s) queued again.")
-    return redirect(request.POST.get("next") or "media_library:library")
+    return _back_to_library(request)
+
+
+def _back_to_library(request: HttpRequest) -> HttpResponse:
+    """Back to the page the form was on; never to another site (open redirect)."""
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(target if safe else "media_library:library")
 
 
 def _targets(request: HttpRequest) -> tuple[list[PartnerApp], list[CommBoxChannel]]:

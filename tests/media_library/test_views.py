@@ -137,3 +137,12 @@ def test_the_retry_button_queues_failed_ids_again(
     assert response.status_code == 302
     row.refresh_from_db()
     assert (row.state, row.media_id) == (MediaState.READY, "78")
+
+
+def test_after_a_form_the_page_returns_only_to_this_site(client: Client) -> None:
+    media_id = post(client, "a.png", png()).json()["id"]
+    url = reverse("media_library:retry", args=[media_id])
+    back = client.post(url, {"next": "/media-library/?kind=image"})
+    assert back["Location"] == "/media-library/?kind=image"
+    elsewhere = client.post(url, {"next": "https://evil.example/phish"})
+    assert elsewhere["Location"] == reverse("media_library:library")
