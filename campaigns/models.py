@@ -56,6 +56,12 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    state_reason = models.TextField(
+        blank=True, help_text="Why the campaign is paused, waiting or stopped."
+    )
+    auth_failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Sends refused for authentication in a row."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -105,7 +111,16 @@ class Recipient(models.Model):
     exchange = models.ForeignKey(
         ApiExchange, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    retries = models.PositiveSmallIntegerField(
+        default=0, help_text="Transient failures (5xx, connection refused) so far."
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="A retry waits until then."
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(
+        max_length=40, blank=True, help_text="The sender claim that holds the row."
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,7 +130,66 @@ class Recipient(models.Model):
                 fields=["campaign", "phone"], name="recipient_unique_phone"
             )
         ]
-        indexes = [models.Index(fields=["campaign", "status"])]
+        indexes = [
+            models.Index(fields=["campaign", "status"]),
+            models.Index(fields=["campaign", "submitted_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.phone
+
+
+class SenderLease(models.Model):
+    """One sender slot of a running campaign.
+
+    A sender task carries its slot's token and beats its heart while it works; a
+    slot whose heart stopped (the worker died) gets a new token and a new task,
+    and a task holding an old token stops by itself, so a campaign never has
+    more senders than slots.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="senders"
+    )
+    slot = models.PositiveSmallIntegerField()
+    token = models.CharField(max_length=32)
+    heartbeat_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "slot"], name="sender_lease_unique_slot"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"sender {self.slot} of {self.campaign}"
+
+
+class RecipientImport(models.Model):
+    """One CSV (or pasted list) loaded into a campaign, with its rejected rows."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="imports"
+    )
+    filename = models.CharField(max_length=255)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    rejected_csv = models.TextField(blank=True)
+    delimiter = models.CharField(max_length=10, blank=True)
+    phone_column = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.accepted} accepted, {self.rejected} rejected"

@@ -35,6 +35,7 @@ class DatabaseRecorder:
             partner_app_id=context.partner_app_id,
             commbox_channel_id=context.commbox_channel_id,
             user_id=context.user_id,
+            ref=context.ref,
             created_at=timezone.now(),
         )
         return row.pk

@@ -303,6 +303,13 @@ class ApiExchange(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    ref = models.CharField(
+        "for",
+        max_length=40,
+        blank=True,
+        db_index=True,
+        help_text="What the call was made for, e.g. recipient:42.",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from gupshup_admin.models import PartnerApp, SendRateBucket
@@ -28,23 +30,44 @@ def rate_take(*, app: PartnerApp, now: datetime | None = None) -> float:
     Returns 0.0 when the send may go now, else the seconds to wait before trying
     again (the bucket is not changed then).
     """
+    granted, wait = rate_take_many(app=app, want=1, now=now)
+    return 0.0 if granted else wait
+
+
+def rate_take_many(
+    *, app: PartnerApp, want: int, now: datetime | None = None
+) -> tuple[int, float]:
+    """Take up to `want` sends at once (one row lock for a batch of sends).
+
+    Returns (granted, wait): `granted` sends may go now; when none may, `wait` is
+    the seconds until the next one can.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         SendRateBucket.objects.get_or_create(app=app)
         bucket = SendRateBucket.objects.select_for_update().get(app=app)
         if bucket.paused_until and bucket.paused_until > now:
-            return (bucket.paused_until - now).total_seconds()
+            return 0, (bucket.paused_until - now).total_seconds()
         per_second = app.send_rate_per_minute / 60.0 * _factor(bucket, now)
         capacity = max(1.0, per_second)  # at most one second of burst
         elapsed = max((now - bucket.refilled_at).total_seconds(), 0.0)
         tokens = min(capacity, bucket.tokens + elapsed * per_second)
-        if tokens < 1.0:
-            bucket.tokens, bucket.refilled_at = tokens, now
-            bucket.save(update_fields=["tokens", "refilled_at"])
-            return (1.0 - tokens) / per_second
-        bucket.tokens, bucket.refilled_at = tokens - 1.0, now
+        granted = min(max(want, 0), int(tokens))
+        bucket.tokens, bucket.refilled_at = tokens - granted, now
         bucket.save(update_fields=["tokens", "refilled_at"])
-        return 0.0
+        if granted:
+            return granted, 0.0
+        return 0, (1.0 - tokens) / per_second
+
+
+def rate_refund(*, app: PartnerApp, count: int) -> None:
+    """Give back sends that were taken but not made (nothing left to send)."""
+    if count <= 0:
+        return
+    capacity = max(1.0, app.send_rate_per_minute / 60.0)
+    SendRateBucket.objects.filter(app=app).update(
+        tokens=Least(F("tokens") + count, Value(capacity))
+    )
 
 
 def rate_throttled(

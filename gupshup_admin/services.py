@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _scope(app: PartnerApp, user_id: int | None) -> Scope:
-    return Scope(partner_app_id=app.pk, user_id=user_id)
+def _scope(app: PartnerApp, user_id: int | None, ref: str = "") -> Scope:
+    return Scope(partner_app_id=app.pk, user_id=user_id, ref=ref)
 
 
 def partner_app_update_secrets(
@@ -137,35 +137,41 @@ def partner_app_token(*, app: PartnerApp, user_id: int | None = None) -> str:
 
 
 def with_app_client(
-    *, app: PartnerApp, user_id: int | None, call: Callable[[GupshupAppClient], T]
+    *,
+    app: PartnerApp,
+    user_id: int | None,
+    call: Callable[[GupshupAppClient], T],
+    ref: str = "",
 ) -> T:
-    """Run `call` with an authenticated client.
+    """Run `call` with an authenticated client; `ref` tags its exchange rows.
 
     On a 401 the token is refreshed once (when partner credentials allow it) and
     the call repeated; a second 401 marks the app unhealthy and is raised.
     """
     token = partner_app_token(app=app, user_id=user_id)
     try:
-        return call(_app_client(app, user_id, token))
+        return call(_app_client(app, user_id, token, ref))
     except AuthenticationError as exc:
         if not app.has_partner_credentials:
             _mark_unhealthy(app, exc)
             raise
     token = partner_app_fetch_token(app=app, user_id=user_id)
     try:
-        return call(_app_client(app, user_id, token))
+        return call(_app_client(app, user_id, token, ref))
     except AuthenticationError as exc:
         _mark_unhealthy(app, exc)
         raise
 
 
-def _app_client(app: PartnerApp, user_id: int | None, token: str) -> GupshupAppClient:
+def _app_client(
+    app: PartnerApp, user_id: int | None, token: str, ref: str = ""
+) -> GupshupAppClient:
     return GupshupAppClient(
         http_client(),
         settings.GUPSHUP_API_BASE,
         app_id=app.app_id,
         token=token,
-        scope=_scope(app, user_id),
+        scope=_scope(app, user_id, ref),
     )
 
 

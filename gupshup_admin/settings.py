@@ -236,3 +236,29 @@ MEDIA_CONVERT_WEBP = env.bool("MEDIA_CONVERT_WEBP", default=True)
 # --- Campaigns -------------------------------------------------------------
 # A scheduled campaign more than this late does not start without confirmation.
 CAMPAIGN_LATE_START_MINUTES = env.int("CAMPAIGN_LATE_START_MINUTES", default=30)
+# Sender tasks per running campaign (more than the worker processes gains nothing).
+CAMPAIGN_SENDERS = env.int("CAMPAIGN_SENDERS", default=4)
+# A sender works this long, then re-enqueues itself (so pauses and other queues
+# get their turn).
+CAMPAIGN_SENDER_SLICE_SECONDS = _positive("CAMPAIGN_SENDER_SLICE_SECONDS", 10.0)
+# Recipients claimed (and rate tokens taken) per round trip.
+CAMPAIGN_SEND_BATCH = env.int("CAMPAIGN_SEND_BATCH", default=20)
+# Transient failures (5xx, connection refused) retried this many times, with
+# exponential backoff from this base, before the recipient fails.
+CAMPAIGN_SEND_MAX_RETRIES = env.int("CAMPAIGN_SEND_MAX_RETRIES", default=3)
+CAMPAIGN_RETRY_BACKOFF_SECONDS = _positive("CAMPAIGN_RETRY_BACKOFF_SECONDS", 15.0)
+# A 429 pauses the app's sending this long (unless Gupshup says Retry-After).
+CAMPAIGN_THROTTLE_PAUSE_SECONDS = _positive("CAMPAIGN_THROTTLE_PAUSE_SECONDS", 60.0)
+# Sends refused for authentication in a row before the campaign pauses.
+CAMPAIGN_AUTH_FAILURES_TO_PAUSE = env.int("CAMPAIGN_AUTH_FAILURES_TO_PAUSE", default=3)
+# A recipient left "sending" (or a sender silent) this long belongs to a worker that
+# died: it must exceed one request's connect + read timeouts.
+CAMPAIGN_STALE_SECONDS = _positive(
+    "CAMPAIGN_STALE_SECONDS", PROVIDER_CONNECT_TIMEOUT + PROVIDER_READ_TIMEOUT + 30
+)
+
+# --- E-mail (campaign owners are told why a campaign paused) ----------------
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gupshup-admin@localhost")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -22,3 +22,11 @@ def enqueue_later(task: Any, delay_seconds: float, *args: Any) -> None:
         run_after = timezone.now() + timedelta(seconds=delay_seconds)
         task = task.using(run_after=run_after)
     transaction.on_commit(lambda: task.enqueue(*args))
+
+
+def enqueue_at(task: Any, when: datetime, *args: Any) -> None:
+    """Enqueue to run at `when` where the backend can defer (once committed);
+    where it cannot, `manage.py campaigns_tick` picks the work up when due."""
+    if task.get_backend().supports_defer:
+        deferred = task.using(run_after=when)
+        transaction.on_commit(lambda: deferred.enqueue(*args))

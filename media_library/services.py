@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import IO
 
 from django.conf import settings
@@ -242,3 +242,21 @@ def media_mirror_retry(
     for pk in ids:
         enqueue_on_commit(tasks.mirror_media, pk, user_id)
     return len(ids)
+
+
+def media_ensure_fresh(
+    *, media_file: MediaFile, app: PartnerApp, until: datetime, user_id: int | None
+) -> bool:
+    """Queue a new media id for `app` unless the current one lives past `until`.
+
+    Returns True when a mirror was queued (one already under way is left alone).
+    """
+    from media_library import tasks
+
+    row, _ = ProviderMedia.objects.get_or_create(media_file=media_file, partner_app=app)
+    if row.state == MediaState.UPLOADING:
+        return False
+    if row.state == MediaState.READY and row.expires_at and row.expires_at > until:
+        return False
+    enqueue_on_commit(tasks.mirror_media, row.pk, user_id)
+    return True

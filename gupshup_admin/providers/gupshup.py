@@ -62,6 +62,7 @@ class Scope:
 
     partner_app_id: int | None = None
     user_id: int | None = None
+    ref: str = ""
 
     def context(self, endpoint: str) -> ExchangeContext:
         return ExchangeContext(
@@ -69,6 +70,7 @@ class Scope:
             endpoint=endpoint,
             partner_app_id=self.partner_app_id,
             user_id=self.user_id,
+            ref=self.ref,
         )
 
 

@@ -1,0 +1,356 @@
+"""The sender: claims recipients within the app's rate and sends each exactly once.
+
+The rules that make double sends impossible:
+
+- A recipient is claimed (pending → sending, tagged with this sender's claim id)
+  before its request, and only the claimant sends it. Right before the request
+  the claim is touched again, which also checks that the campaign still runs.
+- The request's `ApiExchange` row (ref `recipient:<pk>`) is written before the
+  request leaves. A row left in "sending" by a dead worker is settled by that
+  row: no exchange means nothing left (pending again); an exchange means Gupshup
+  may have it (unknown). See `recovery.py`.
+- An answer that may have been lost (read timeout, dropped connection) makes the
+  recipient unknown; it is never re-sent blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from campaigns.models import (
+    Campaign,
+    CampaignKind,
+    CampaignState,
+    Recipient,
+    RecipientStatus,
+    SenderLease,
+)
+from campaigns.notify import campaign_pause_for
+from gupshup_admin import services as app_services
+from gupshup_admin.exceptions import ApplicationError
+from gupshup_admin.providers.errors import (
+    AuthenticationError,
+    ProviderError,
+    RateLimitedError,
+)
+from gupshup_admin.providers.gupshup import GupshupAppClient
+from gupshup_admin.ratelimit import rate_refund, rate_take_many, rate_throttled
+from media_library import selectors as media_selectors
+from media_library.models import MediaState
+
+logger = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 2.0
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    DONE = "done"  # settled without success: failed, unknown, retry later
+    STOP = "stop"  # stop this batch: throttled, auth trouble, campaign stopped
+
+
+@dataclass(frozen=True)
+class SliceResult:
+    sent: int
+    again_in: float | None  # seconds until this sender should run again; None: stop
+
+
+@dataclass(frozen=True)
+class Image:
+    media_id: str = ""
+    link: str = ""
+
+
+def sender_run(*, campaign_id: int, slot: int, token: str) -> SliceResult:
+    """Send for one slice of time as sender `slot` holding lease `token`."""
+    deadline = time.monotonic() + settings.CAMPAIGN_SENDER_SLICE_SECONDS
+    sent = 0
+    while True:
+        if not _lease_beat(campaign_id, slot, token):
+            return SliceResult(sent, None)
+        campaign = Campaign.objects.select_related(
+            "partner_app", "template", "media_file"
+        ).get(pk=campaign_id)
+        if campaign.state != CampaignState.RUNNING:
+            return SliceResult(sent, None)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return SliceResult(sent, 0.0)
+        image = _image(campaign)
+        if image is None:
+            return SliceResult(sent, None)
+        granted, wait = rate_take_many(
+            app=campaign.partner_app, want=settings.CAMPAIGN_SEND_BATCH
+        )
+        if not granted:
+            if wait >= left:
+                return SliceResult(sent, wait)
+            time.sleep(min(wait, HEARTBEAT_SECONDS))
+            continue
+        claim = f"{token[:16]}-{secrets.token_hex(6)}"
+        batch = _claim(campaign, granted, claim)
+        if len(batch) < granted:
+            rate_refund(app=campaign.partner_app, count=granted - len(batch))
+        if not batch:
+            return SliceResult(sent, _idle_delay(campaign))
+        for index, recipient in enumerate(batch):
+            outcome = _send_claimed(campaign, recipient, claim, image)
+            sent += outcome is Outcome.SENT
+            if outcome is Outcome.STOP:
+                _release(batch[index + 1 :], claim)
+                break
+
+
+def _lease_beat(campaign_id: int, slot: int, token: str) -> bool:
+    """Beat the lease's heart; False when this sender was replaced or retired."""
+    return bool(
+        SenderLease.objects.filter(
+            campaign_id=campaign_id, slot=slot, token=token
+        ).update(heartbeat_at=timezone.now())
+    )
+
+
+def _image(campaign: Campaign) -> Image | None:
+    """The image to send: the app's media id, else the file's public link.
+
+    Pauses the campaign (and returns None) when there is neither.
+    """
+    row = media_selectors.provider_media_for_app(
+        media_file=campaign.media_file, partner_app=campaign.partner_app
+    )
+    now = timezone.now()
+    if (
+        row is not None
+        and row.state == MediaState.READY
+        and row.expires_at is not None
+        and row.expires_at > now
+    ):
+        return Image(media_id=row.media_id)
+    if campaign.media_file.public_url:
+        return Image(link=campaign.media_file.public_url)
+    campaign_pause_for(
+        campaign,
+        f"The image {campaign.media_file} has no valid media id for "
+        f"{campaign.partner_app} (it expired or was never mirrored). Mirror it on "
+        "the media page, then resume.",
+    )
+    return None
+
+
+def _claim(campaign: Campaign, count: int, claim: str) -> list[Recipient]:
+    """Claim up to `count` due pending recipients; every row changes once."""
+    now = timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    with transaction.atomic():
+        ids = list(
+            Recipient.objects.select_for_update(skip_locked=True)
+            .filter(due, campaign=campaign, status=RecipientStatus.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:count]
+        )
+        if not ids:
+            return []
+        Recipient.objects.filter(pk__in=ids, status=RecipientStatus.PENDING).update(
+            status=RecipientStatus.SENDING, claimed_at=now, claimed_by=claim
+        )
+    return list(Recipient.objects.filter(pk__in=ids, claimed_by=claim).order_by("pk"))
+
+
+def _release(recipients: list[Recipient], claim: str) -> None:
+    """Give back claimed rows that were never sent."""
+    Recipient.objects.filter(
+        pk__in=[r.pk for r in recipients],
+        status=RecipientStatus.SENDING,
+        claimed_by=claim,
+    ).update(status=RecipientStatus.PENDING, claimed_at=None, claimed_by="")
+
+
+def _idle_delay(campaign: Campaign) -> float | None:
+    """Nothing to claim now: when to look again, or None when the campaign is done."""
+    rows = Recipient.objects.filter(campaign=campaign)
+    if rows.filter(status=RecipientStatus.SENDING).exists():
+        return HEARTBEAT_SECONDS  # others are sending, or a dead worker's rows
+    waiting = (
+        rows.filter(status=RecipientStatus.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        return max((waiting - timezone.now()).total_seconds(), 0.0)
+    campaign_complete(campaign)
+    return None
+
+
+def campaign_complete(campaign: Campaign) -> bool:
+    """Running → completed once nothing is pending or sending."""
+    open_rows = Recipient.objects.filter(
+        campaign=campaign,
+        status__in=[RecipientStatus.PENDING, RecipientStatus.SENDING],
+    )
+    if open_rows.exists():
+        return False
+    done = Campaign.objects.filter(pk=campaign.pk, state=CampaignState.RUNNING).update(
+        state=CampaignState.COMPLETED, finished_at=timezone.now(), state_reason=""
+    )
+    SenderLease.objects.filter(campaign=campaign).delete()
+    return bool(done)
+
+
+def _send_claimed(
+    campaign: Campaign, recipient: Recipient, claim: str, image: Image
+) -> Outcome:
+    # Touch the claim right before the request: proves we still hold it, that the
+    # campaign still runs, and keeps recovery away while the request is in flight.
+    touched = Recipient.objects.filter(
+        pk=recipient.pk,
+        status=RecipientStatus.SENDING,
+        claimed_by=claim,
+        campaign__state=CampaignState.RUNNING,
+    ).update(claimed_at=timezone.now())
+    if not touched:
+        return Outcome.STOP
+    mine = Recipient.objects.filter(
+        pk=recipient.pk, status=RecipientStatus.SENDING, claimed_by=claim
+    )
+    try:
+        message_id, wa_id, exchange_id = _request(campaign, recipient, image)
+    except RateLimitedError as exc:
+        _throttled(campaign, mine, exc)
+        return Outcome.STOP
+    except AuthenticationError as exc:
+        _auth_failed(campaign, mine, exc)
+        return Outcome.STOP
+    except ApplicationError as exc:
+        mine.update(status=RecipientStatus.PENDING, claimed_at=None, claimed_by="")
+        campaign_pause_for(campaign, exc.message)
+        return Outcome.STOP
+    except ProviderError as exc:
+        _failed(recipient, mine, exc)
+        return Outcome.DONE
+    mine.update(
+        status=RecipientStatus.SUBMITTED,
+        message_id=message_id,
+        wa_id=wa_id,
+        exchange_id=exchange_id,
+        submitted_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        error_code="",
+        error_message="",
+    )
+    if campaign.auth_failures:
+        Campaign.objects.filter(pk=campaign.pk).update(auth_failures=0)
+        campaign.auth_failures = 0
+    return Outcome.SENT
+
+
+def _request(
+    campaign: Campaign, recipient: Recipient, image: Image
+) -> tuple[str, str, int | None]:
+    """Make the one request. Returns (message id, wa_id, exchange id)."""
+    app = campaign.partner_app
+
+    def template(client: GupshupAppClient) -> tuple[str, str, int | None]:
+        assert campaign.template is not None
+        reply = client.send_template_image(
+            source=app.source_number,
+            destination=recipient.phone,
+            src_name=app.app_name,
+            template_id=campaign.template.gupshup_id,
+            params=[str(p) for p in recipient.params],
+            image_id=image.media_id,
+            image_link=image.link,
+        )
+        return reply.message_id, "", reply.exchange_id
+
+    def direct(client: GupshupAppClient) -> tuple[str, str, int | None]:
+        reply = client.send_v3_image(
+            to=recipient.phone,
+            image_id=image.media_id,
+            image_link=image.link,
+            caption=campaign.caption,
+        )
+        return reply.message_id, reply.wa_id, reply.exchange_id
+
+    return app_services.with_app_client(
+        app=app,
+        user_id=campaign.started_by_id,
+        call=template if campaign.kind == CampaignKind.TEMPLATE else direct,
+        ref=f"recipient:{recipient.pk}",
+    )
+
+
+def _throttled(
+    campaign: Campaign, mine: QuerySet[Recipient], exc: RateLimitedError
+) -> None:
+    """A 429: the app pauses and slows down; the recipient waits, unharmed."""
+    pause = exc.retry_after or settings.CAMPAIGN_THROTTLE_PAUSE_SECONDS
+    rate_throttled(app=campaign.partner_app, pause_seconds=pause)
+    _requeue(mine, exc)
+    logger.warning("%s: rate limited by Gupshup; pausing %.0f s", campaign, pause)
+
+
+def _auth_failed(
+    campaign: Campaign, mine: QuerySet[Recipient], exc: AuthenticationError
+) -> None:
+    _requeue(mine, exc)
+    Campaign.objects.filter(pk=campaign.pk).update(auth_failures=F("auth_failures") + 1)
+    campaign.refresh_from_db(fields=["auth_failures"])
+    if campaign.auth_failures >= settings.CAMPAIGN_AUTH_FAILURES_TO_PAUSE:
+        campaign_pause_for(
+            campaign,
+            f"Gupshup refused the app token {campaign.auth_failures} times in a row "
+            f"({exc.message}). Fix the token of {campaign.partner_app} (paste a new "
+            "one or fetch it), run 'Check health', then resume.",
+        )
+
+
+def _requeue(mine: QuerySet[Recipient], exc: ProviderError) -> None:
+    """Back to pending without counting against the recipient's retries."""
+    mine.update(
+        status=RecipientStatus.PENDING,
+        claimed_at=None,
+        claimed_by="",
+        attempts=F("attempts") + 1,
+        exchange_id=exc.exchange_id,
+    )
+
+
+def _failed(
+    recipient: Recipient, mine: QuerySet[Recipient], exc: ProviderError
+) -> None:
+    """Unknown, retry later, or failed, by what the error says."""
+    code = exc.provider_code or (str(exc.status_code) if exc.status_code else "")
+    common = {
+        "attempts": F("attempts") + 1,
+        "exchange_id": exc.exchange_id,
+        "error_code": code or type(exc).__name__,
+        "error_message": str(exc),
+        "claimed_by": "",
+    }
+    if exc.outcome_unknown:
+        mine.update(status=RecipientStatus.UNKNOWN, **common)
+        return
+    retries = recipient.retries + 1
+    if not exc.permanent and retries <= settings.CAMPAIGN_SEND_MAX_RETRIES:
+        backoff = settings.CAMPAIGN_RETRY_BACKOFF_SECONDS * 2 ** (retries - 1)
+        mine.update(
+            status=RecipientStatus.PENDING,
+            retries=retries,
+            next_attempt_at=timezone.now() + timedelta(seconds=min(backoff, 3600)),
+            claimed_at=None,
+            **common,
+        )
+        return
+    if not exc.permanent:
+        common["error_message"] = f"Gave up after {retries} attempts: {exc}"
+    mine.update(status=RecipientStatus.FAILED, retries=retries, **common)

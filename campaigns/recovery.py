@@ -1,0 +1,100 @@
+"""Healing after a worker died: orphaned sends, silent senders, due schedules.
+
+`campaigns_tick` runs from `manage.py campaigns_tick` (a loop in the demo, cron in
+production); every sender also recovers its own campaign's orphans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
+from gupshup_admin.models import ApiExchange
+
+ORPHAN_MESSAGE = (
+    "The worker stopped while sending; Gupshup may have received the request. "
+    "A delivery callback settles it, or check the exchange and resolve it by hand."
+)
+
+
+def _stale_before(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(seconds=settings.CAMPAIGN_STALE_SECONDS)
+
+
+def recipients_recover_orphans(
+    *, campaign_id: int | None = None, now: datetime | None = None
+) -> tuple[int, int]:
+    """Settle rows left "sending" by a dead worker. Returns (re-queued, unknown).
+
+    The exchange row is written before a request leaves: without one the request
+    never left and the row is pending again; with one it may have arrived, so the
+    row is unknown, never re-sent.
+    """
+    rows = Recipient.objects.filter(
+        status=RecipientStatus.SENDING, claimed_at__lt=_stale_before(now)
+    )
+    if campaign_id is not None:
+        rows = rows.filter(campaign_id=campaign_id)
+    requeued = unknown = 0
+    for pk, claimed_at, claim in rows.values_list("pk", "claimed_at", "claimed_by"):
+        exchange = (
+            ApiExchange.objects.filter(
+                ref=f"recipient:{pk}", created_at__gte=claimed_at
+            )
+            .order_by("-created_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        mine = Recipient.objects.filter(
+            pk=pk, status=RecipientStatus.SENDING, claimed_by=claim
+        )
+        if exchange is None:
+            requeued += mine.update(
+                status=RecipientStatus.PENDING, claimed_at=None, claimed_by=""
+            )
+        else:
+            unknown += mine.update(
+                status=RecipientStatus.UNKNOWN,
+                exchange_id=exchange,
+                error_code="worker-stopped",
+                error_message=ORPHAN_MESSAGE,
+                claimed_by="",
+            )
+    return requeued, unknown
+
+
+@dataclass(frozen=True)
+class TickResult:
+    started: int = 0
+    revived: int = 0
+    requeued: int = 0
+    unknown: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.started} scheduled campaign(s) started, {self.revived} sender(s) "
+            f"revived, {self.requeued} orphaned send(s) re-queued, {self.unknown} "
+            "marked unknown"
+        )
+
+
+def campaigns_tick(*, now: datetime | None = None) -> TickResult:
+    """Start due scheduled campaigns, revive silent senders, settle orphans."""
+    from campaigns import services
+
+    now = now or timezone.now()
+    requeued, unknown = recipients_recover_orphans(now=now)
+    started = 0
+    due = Campaign.objects.filter(state=CampaignState.SCHEDULED, scheduled_at__lte=now)
+    for campaign in due:
+        started += services.campaign_start_scheduled(campaign=campaign)
+    revived = 0
+    for campaign in Campaign.objects.filter(state=CampaignState.RUNNING):
+        revived += services.campaign_revive_senders(
+            campaign=campaign, silent_since=_stale_before(now)
+        )
+    return TickResult(started, revived, requeued, unknown)

@@ -1,0 +1,289 @@
+"""Campaign services: start, schedule, pause, resume, cancel, retry, resolve.
+
+Every transition is one conditional UPDATE (`filter(state=…).update(…)`), so two
+people (or a person and a worker) pressing buttons at once cannot both win.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from campaigns.dispatch import campaign_complete
+from campaigns.models import (
+    Campaign,
+    CampaignState,
+    Recipient,
+    RecipientStatus,
+    SenderLease,
+)
+from campaigns.preflight import Preflight, campaign_preflight
+from gupshup_admin.exceptions import ApplicationError
+from gupshup_admin.taskutils import enqueue_at, enqueue_on_commit
+from media_library import services as media_services
+
+STARTABLE = [CampaignState.DRAFT, CampaignState.SCHEDULED]
+
+
+def _refused(campaign: Campaign, doing: str) -> ApplicationError:
+    return ApplicationError(
+        f"{campaign} is {campaign.get_state_display().lower()}; it cannot be {doing}."
+    )
+
+
+def _checked(campaign: Campaign, *, user_id: int | None) -> Preflight:
+    """Run pre-flight; refuse with every failed check, said plainly.
+
+    When only the media id is missing or expires too soon, it is mirrored again
+    at once, so that a minute later the same button works.
+    """
+    result = campaign_preflight(campaign=campaign)
+    failures = result.failures()
+    if not failures:
+        return result
+    if any(check.name == "media" for check in failures):
+        media_services.media_ensure_fresh(
+            media_file=campaign.media_file,
+            app=campaign.partner_app,
+            until=result.last_due_at or timezone.now(),
+            user_id=user_id,
+        )
+    lines = [check.message for check in failures]
+    if any(check.name == "media" for check in failures):
+        lines.append("A fresh media id is being made now; try again in a minute.")
+    raise ApplicationError(
+        "The campaign cannot start: " + " ".join(lines), extra={"preflight": result}
+    )
+
+
+def campaign_start(
+    *, campaign: Campaign, user_id: int | None, confirm_late: bool = False
+) -> Preflight:
+    """Start now, or schedule when `scheduled_at` is in the future.
+
+    Raises ApplicationError naming each failed pre-flight check, or when a late
+    scheduled start needs confirmation.
+    """
+    if campaign.state not in STARTABLE:
+        raise _refused(campaign, "started")
+    result = _checked(campaign, user_id=user_id)
+    now = timezone.now()
+    if campaign.scheduled_at and campaign.scheduled_at > now:
+        _schedule(campaign, user_id)
+        return result
+    if result.needs_confirmation and not confirm_late:
+        raise ApplicationError(result.needs_confirmation, extra={"preflight": result})
+    _go(campaign, STARTABLE, user_id=user_id, started=True)
+    return result
+
+
+def _schedule(campaign: Campaign, user_id: int | None) -> None:
+    from campaigns import tasks
+
+    assert campaign.scheduled_at is not None
+    with transaction.atomic():
+        moved = Campaign.objects.filter(pk=campaign.pk, state__in=STARTABLE).update(
+            state=CampaignState.SCHEDULED, started_by_id=user_id, state_reason=""
+        )
+        if not moved:
+            raise _refused(campaign, "scheduled")
+        enqueue_at(tasks.start_scheduled_campaign, campaign.scheduled_at, campaign.pk)
+    campaign.refresh_from_db()
+
+
+def campaign_start_scheduled(*, campaign: Campaign) -> bool:
+    """The schedule came due: start, or wait for confirmation with the reason."""
+    if campaign.state != CampaignState.SCHEDULED:
+        return False
+    if campaign.scheduled_at and campaign.scheduled_at > timezone.now():
+        return False
+    try:
+        campaign_start(campaign=campaign, user_id=campaign.started_by_id)
+    except ApplicationError as exc:
+        Campaign.objects.filter(pk=campaign.pk, state=CampaignState.SCHEDULED).update(
+            state=CampaignState.DRAFT, state_reason=f"Did not start: {exc.message}"
+        )
+        return False
+    return True
+
+
+def _go(
+    campaign: Campaign,
+    from_states: Sequence[str],
+    *,
+    user_id: int | None,
+    started: bool = False,
+) -> None:
+    """Move to running and start the senders, in one transaction."""
+    changes: dict[str, object] = {
+        "state": CampaignState.RUNNING,
+        "state_reason": "",
+        "auth_failures": 0,
+        "finished_at": None,
+    }
+    if started:
+        changes.update(started_by_id=user_id, started_at=timezone.now())
+    with transaction.atomic():
+        moved = Campaign.objects.filter(pk=campaign.pk, state__in=from_states).update(
+            **changes
+        )
+        if not moved:
+            raise _refused(campaign, "started")
+        _start_senders(campaign)
+    campaign.refresh_from_db()
+
+
+def _start_senders(campaign: Campaign, slots: Iterable[int] | None = None) -> int:
+    """Give each slot a fresh token (retiring any older sender) and a task."""
+    from django.conf import settings
+
+    from campaigns import tasks
+
+    count = 0
+    for slot in slots if slots is not None else range(settings.CAMPAIGN_SENDERS):
+        token = secrets.token_hex(16)
+        SenderLease.objects.update_or_create(
+            campaign=campaign,
+            slot=slot,
+            defaults={"token": token, "heartbeat_at": timezone.now()},
+        )
+        enqueue_on_commit(tasks.send_campaign, campaign.pk, slot, token)
+        count += 1
+    return count
+
+
+def campaign_revive_senders(*, campaign: Campaign, silent_since: datetime) -> int:
+    """Replace senders whose heart stopped before `silent_since` (a dead worker)."""
+    from django.conf import settings
+
+    live = set(
+        SenderLease.objects.filter(
+            campaign=campaign, heartbeat_at__gte=silent_since
+        ).values_list("slot", flat=True)
+    )
+    dead = [s for s in range(settings.CAMPAIGN_SENDERS) if s not in live]
+    with transaction.atomic():
+        return _start_senders(campaign, dead)
+
+
+def campaign_pause(*, campaign: Campaign, user_id: int | None) -> None:
+    """Running → paused; senders stop before their next send."""
+    paused = Campaign.objects.filter(
+        pk=campaign.pk, state=CampaignState.RUNNING
+    ).update(state=CampaignState.PAUSED, state_reason="Paused by an operator.")
+    if not paused:
+        raise _refused(campaign, "paused")
+    campaign.refresh_from_db()
+
+
+def campaign_resume(*, campaign: Campaign, user_id: int | None) -> None:
+    """Paused → running, after the pre-flight checks pass again."""
+    if campaign.state != CampaignState.PAUSED:
+        raise _refused(campaign, "resumed")
+    if not _open_rows(campaign).exists():
+        _go(campaign, [CampaignState.PAUSED], user_id=user_id)
+        campaign_complete(campaign)
+        campaign.refresh_from_db()
+        return
+    _checked(campaign, user_id=user_id)
+    _go(campaign, [CampaignState.PAUSED], user_id=user_id)
+
+
+def campaign_cancel(*, campaign: Campaign, user_id: int | None) -> int:
+    """Stop for good; recipients not yet sent are cancelled. Returns how many."""
+    with transaction.atomic():
+        stopped = Campaign.objects.filter(
+            pk=campaign.pk,
+            state__in=[*STARTABLE, CampaignState.RUNNING, CampaignState.PAUSED],
+        ).update(
+            state=CampaignState.CANCELLED,
+            finished_at=timezone.now(),
+            state_reason="Cancelled by an operator.",
+        )
+        if not stopped:
+            raise _refused(campaign, "cancelled")
+        SenderLease.objects.filter(campaign=campaign).delete()
+        cancelled = Recipient.objects.filter(
+            campaign=campaign, status=RecipientStatus.PENDING
+        ).update(status=RecipientStatus.CANCELLED)
+    campaign.refresh_from_db()
+    return cancelled
+
+
+def _open_rows(campaign: Campaign) -> QuerySet[Recipient]:
+    return Recipient.objects.filter(
+        campaign=campaign,
+        status__in=[RecipientStatus.PENDING, RecipientStatus.SENDING],
+    )
+
+
+def _failed(campaign: Campaign, codes: Sequence[str]) -> QuerySet[Recipient]:
+    rows = Recipient.objects.filter(campaign=campaign, status=RecipientStatus.FAILED)
+    return rows.filter(error_code__in=list(codes)) if codes else rows
+
+
+def campaign_retry_preview(*, campaign: Campaign, codes: Sequence[str] = ()) -> int:
+    """How many failed recipients `campaign_retry_failed` would send again."""
+    return _failed(campaign, codes).count()
+
+
+def campaign_retry_failed(
+    *, campaign: Campaign, codes: Sequence[str] = (), user_id: int | None
+) -> int:
+    """Send the failed recipients with these error codes (all when empty) again.
+
+    A completed campaign runs again; a paused one keeps them for its resume.
+    Raises ApplicationError for a cancelled campaign or a failed pre-flight.
+    """
+    if campaign.state in (CampaignState.CANCELLED, *STARTABLE):
+        raise _refused(campaign, "retried")
+    with transaction.atomic():
+        count = _failed(campaign, codes).update(
+            status=RecipientStatus.PENDING,
+            retries=0,
+            next_attempt_at=None,
+            error_code="",
+            error_message="",
+        )
+        if count:
+            _send_again(campaign, user_id=user_id)
+    return count
+
+
+def _send_again(campaign: Campaign, *, user_id: int | None) -> None:
+    """Recipients became pending again: make sure someone sends them."""
+    if campaign.state == CampaignState.COMPLETED:
+        _checked(campaign, user_id=user_id)
+        _go(campaign, [CampaignState.COMPLETED], user_id=user_id)
+    elif campaign.state == CampaignState.RUNNING:
+        _start_senders(campaign)  # the old senders may have finished already
+
+
+def recipients_resolve_unknown(
+    *, recipients: QuerySet[Recipient], outcome: str, user_id: int | None
+) -> int:
+    """An operator settles "unknown" rows: `submitted` (it arrived), `failed`
+    (it did not and should not be sent), or `resend` (it did not: send again)."""
+    rows = recipients.filter(status=RecipientStatus.UNKNOWN)
+    note = f"Resolved by an operator as {outcome}."
+    if outcome == "submitted":
+        return rows.update(status=RecipientStatus.SUBMITTED, error_message=note)
+    if outcome == "failed":
+        return rows.update(
+            status=RecipientStatus.FAILED, error_code="operator", error_message=note
+        )
+    if outcome != "resend":
+        raise ApplicationError(f"Unknown outcome {outcome!r}.")
+    campaign_ids = set(rows.values_list("campaign_id", flat=True))
+    with transaction.atomic():
+        count = rows.update(
+            status=RecipientStatus.PENDING, error_code="", error_message=note
+        )
+        for campaign in Campaign.objects.filter(pk__in=campaign_ids):
+            _send_again(campaign, user_id=user_id)
+    return count

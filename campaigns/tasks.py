@@ -1,0 +1,39 @@
+"""Campaign tasks: thin interfaces that take ids and call one service."""
+
+from __future__ import annotations
+
+import time
+
+from django_tasks import task
+
+from campaigns import dispatch, recovery, services
+from campaigns.models import Campaign
+from gupshup_admin.taskutils import enqueue_later
+
+
+@task(queue_name="sends")
+def send_campaign(campaign_id: int, slot: int, token: str) -> int:
+    """One slice of sending; re-enqueues itself while there is work."""
+    recovery.recipients_recover_orphans(campaign_id=campaign_id)
+    sent = 0
+    while True:
+        result = dispatch.sender_run(campaign_id=campaign_id, slot=slot, token=token)
+        sent += result.sent
+        if result.again_in is None:
+            return sent
+        if send_campaign.get_backend().supports_defer:
+            enqueue_later(send_campaign, result.again_in, campaign_id, slot, token)
+            return sent
+        # A backend that runs tasks inline cannot defer: keep going here.
+        time.sleep(result.again_in)
+
+
+@task()
+def start_scheduled_campaign(campaign_id: int) -> bool:
+    campaign = Campaign.objects.get(pk=campaign_id)
+    return services.campaign_start_scheduled(campaign=campaign)
+
+
+@task()
+def campaigns_tick() -> str:
+    return str(recovery.campaigns_tick())

@@ -1,0 +1,158 @@
+"""The dispatcher against the real simulator (HTTP), one sender in this process."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from campaigns import dispatch, services
+from campaigns.models import (
+    Campaign,
+    CampaignState,
+    Recipient,
+    RecipientStatus,
+    SenderLease,
+)
+from gupshup_admin.models import ApiExchange, Template
+from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig
+from tests.factories import phones, sim_campaign
+
+
+@pytest.fixture
+def sim(settings: Any) -> Iterator[Simulator]:
+    with Simulator(SimulatorConfig(hang_seconds=5)) as simulator:
+        settings.GUPSHUP_API_BASE = simulator.base_url
+        settings.CAMPAIGN_SENDER_SLICE_SECONDS = 5
+        settings.CAMPAIGN_RETRY_BACKOFF_SECONDS = 0.01
+        settings.PROVIDER_READ_TIMEOUT = 0.5
+        yield simulator
+
+
+def run_senders(campaign: Campaign, rounds: int = 20, *, finish: bool = True) -> None:
+    """Run sender slot 0 until it stops, like the task chain would."""
+    lease = SenderLease.objects.get(campaign=campaign, slot=0)
+    for _ in range(rounds):
+        result = dispatch.sender_run(campaign_id=campaign.pk, slot=0, token=lease.token)
+        if result.again_in is None:
+            return
+    assert not finish, "the sender did not finish"
+
+
+def start(campaign: Campaign, settings: Any) -> None:
+    settings.CAMPAIGN_SENDERS = 1
+    services.campaign_start(campaign=campaign, user_id=None)
+
+
+def statuses(campaign: Campaign) -> dict[str, str]:
+    return dict(campaign.recipients.values_list("phone", "status"))
+
+
+def test_every_recipient_gets_exactly_one_template_send(
+    db: None, sim: Simulator, settings: Any
+) -> None:
+    campaign = sim_campaign(phones=phones(12))
+    start(campaign, settings)
+    run_senders(campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.COMPLETED
+    assert set(statuses(campaign).values()) == {RecipientStatus.SUBMITTED}
+    sent = [r for r in sim.requests("template_msg") if r["accepted"]]
+    assert Counter(r["destination"] for r in sent) == Counter(
+        p.lstrip("+") for p in phones(12)
+    )
+    recipient = campaign.recipients.first()
+    assert recipient is not None and recipient.exchange is not None
+    assert recipient.exchange.ref == f"recipient:{recipient.pk}"
+    assert recipient.message_id == recipient.exchange.response_body.split('"')[-2]
+
+
+def test_a_timeout_marks_the_recipient_unknown_and_never_resends(
+    db: None, sim: Simulator, settings: Any
+) -> None:
+    hang, dropped = phones(1, suffix="0408")[0], phones(1, start=2, suffix="0502")[0]
+    campaign = sim_campaign(phones=[hang, dropped, *phones(2, start=3)])
+    start(campaign, settings)
+    run_senders(campaign)
+    result = statuses(campaign)
+    assert result[hang] == result[dropped] == RecipientStatus.UNKNOWN
+    assert len(sim.requests("template_msg")) == 4
+    unknown = Recipient.objects.get(phone=hang)
+    assert "read timeout" in unknown.error_message
+    assert unknown.exchange is not None
+
+
+def test_a_500_is_retried_with_backoff_then_fails_with_the_providers_words(
+    db: None, sim: Simulator, settings: Any
+) -> None:
+    settings.CAMPAIGN_SEND_MAX_RETRIES = 2
+    broken = phones(1, suffix="0500")[0]
+    campaign = sim_campaign(phones=[broken, *phones(2, start=2)])
+    start(campaign, settings)
+    run_senders(campaign)
+    failed = Recipient.objects.get(phone=broken)
+    assert failed.status == RecipientStatus.FAILED
+    assert failed.error_code == "500"
+    assert failed.retries == 3 and failed.attempts == 3
+    assert "Gave up after 3 attempts" in failed.error_message
+    assert "Internal server error" in failed.error_message
+    assert len([r for r in sim.requests("template_msg") if r["status"] == 500]) == 3
+
+
+def test_a_429_pauses_the_app_and_fails_nobody(
+    db: None, sim: Simulator, settings: Any
+) -> None:
+    settings.CAMPAIGN_THROTTLE_PAUSE_SECONDS = 0.2
+    settings.CAMPAIGN_SENDER_SLICE_SECONDS = 0.5
+    sim.add_app(dataclasses.replace(DEMO.capi_app, rate_per_minute=3))
+    campaign = sim_campaign(phones=phones(5))
+    start(campaign, settings)
+    run_senders(campaign, rounds=3, finish=False)
+    limited = [r for r in sim.requests("template_msg") if r["status"] == 429]
+    assert limited, "the simulator should have answered 429"
+    assert not campaign.recipients.filter(status=RecipientStatus.FAILED).exists()
+    assert campaign.recipients.filter(status=RecipientStatus.SUBMITTED).count() == 3
+    bucket = campaign.partner_app.rate_bucket
+    assert bucket.throttle_count >= 1 and bucket.slowdown < 1
+    sim.add_app(DEMO.capi_app)
+    sim.reset()
+    run_senders(campaign)
+    assert set(statuses(campaign).values()) == {RecipientStatus.SUBMITTED}
+
+
+def test_repeated_auth_failures_pause_the_campaign_and_say_why(
+    db: None, sim: Simulator, settings: Any, mailoutbox: list[Any]
+) -> None:
+    from django.contrib.auth.models import User
+
+    campaign = sim_campaign(phones=phones(4))
+    campaign.created_by = User.objects.create(username="m", email="m@example.com")
+    campaign.save()
+    app = campaign.partner_app
+    app.set_app_token("sk_wrongtoken0000000000000000", source="pasted")
+    app.save()
+    start(campaign, settings)
+    run_senders(campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.PAUSED
+    assert "refused the app token 3 times" in campaign.state_reason
+    assert set(statuses(campaign).values()) == {RecipientStatus.PENDING}
+    assert mailoutbox and "Fix the token" in mailoutbox[0].body
+
+
+def test_a_permanent_error_fails_the_recipient_with_code_and_message(
+    db: None, sim: Simulator, settings: Any
+) -> None:
+    campaign = sim_campaign(phones=phones(1))
+    start(campaign, settings)
+    # Deleted on Gupshup after the pre-flight passed.
+    Template.objects.update(gupshup_id="00000000-dead-4bad-8bad-000000000000")
+    run_senders(campaign)
+    failed = Recipient.objects.get(phone=phones(1)[0])
+    assert failed.status == RecipientStatus.FAILED
+    assert failed.error_code == "400"
+    assert "Template Does Not Exist" in failed.error_message
+    assert ApiExchange.objects.filter(ref=f"recipient:{failed.pk}").count() == 1
