@@ -33,28 +33,32 @@ def sim_app(*, rate_per_minute: int = 600, name: str = "Demo shop") -> PartnerAp
 
 def sim_template(app: PartnerApp) -> Template:
     """The demo app's approved image template with two slots."""
-    return Template.objects.create(
+    template, _ = Template.objects.get_or_create(
         app=app,
         gupshup_id=DEMO.spring_sale_template_id,
-        element_name="spring_sale_image",
-        language_code="en",
-        status="APPROVED",
-        template_type="IMAGE",
-        body="Hi {{1}}, {{2}} off today!",
-        slot_count=2,
-        header_type="IMAGE",
+        defaults={
+            "element_name": "spring_sale_image",
+            "language_code": "en",
+            "status": "APPROVED",
+            "template_type": "IMAGE",
+            "body": "Hi {{1}}, {{2}} off today!",
+            "slot_count": 2,
+            "header_type": "IMAGE",
+        },
     )
+    return template
 
 
-def ready_media(app: PartnerApp, *, sha: str = "a") -> MediaFile:
+def ready_media(app: PartnerApp) -> MediaFile:
     """A library image with a fresh media id for `app`."""
+    number = MediaFile.objects.count() + 1
     media = MediaFile.objects.create(
-        original_name="banner.png",
+        original_name=f"banner-{number}.png",
         content_type="image/png",
         kind="image",
         size=1000,
-        sha256=sha * 64,
-        file="media/banner.png",
+        sha256=f"{number:064x}",
+        file=f"media/banner-{number}.png",
     )
     now = timezone.now()
     ProviderMedia.objects.create(

@@ -1,0 +1,92 @@
+"""A worker that died mid-send: its rows are settled by the exchange log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from campaigns import recovery, services
+from campaigns.models import Campaign, CampaignState, RecipientStatus, SenderLease
+from gupshup_admin.models import ApiExchange
+from tests.factories import phones, sim_campaign
+
+
+@pytest.fixture
+def running(db: None, settings: Any) -> Campaign:
+    settings.CAMPAIGN_SENDERS = 2
+    settings.CAMPAIGN_STALE_SECONDS = 60
+    campaign = sim_campaign(phones=phones(4))
+    services.campaign_start(campaign=campaign, user_id=None)
+    return campaign
+
+
+def claim(campaign: Campaign, seconds_ago: float) -> list[int]:
+    at = timezone.now() - timedelta(seconds=seconds_ago)
+    rows = list(campaign.recipients.order_by("pk").values_list("pk", flat=True))
+    campaign.recipients.update(
+        status=RecipientStatus.SENDING, claimed_at=at, claimed_by="dead-worker"
+    )
+    return rows
+
+
+def exchange_for(pk: int, *, at: Any) -> ApiExchange:
+    return ApiExchange.objects.create(
+        provider="gupshup",
+        endpoint="template_msg",
+        method="POST",
+        url="http://sim/template/msg",
+        ref=f"recipient:{pk}",
+        created_at=at,
+    )
+
+
+def test_an_orphan_with_an_exchange_is_unknown_and_one_without_is_pending(
+    running: Campaign,
+) -> None:
+    rows = claim(running, seconds_ago=120)
+    sent = exchange_for(rows[0], at=timezone.now() - timedelta(seconds=119))
+    # An exchange from an earlier claim does not count for this one.
+    exchange_for(rows[1], at=timezone.now() - timedelta(seconds=500))
+    assert recovery.recipients_recover_orphans() == (3, 1)
+    first = running.recipients.get(pk=rows[0])
+    assert first.status == RecipientStatus.UNKNOWN
+    assert first.exchange_id == sent.pk
+    assert "may have received" in first.error_message
+    assert set(
+        running.recipients.exclude(pk=rows[0]).values_list("status", flat=True)
+    ) == {RecipientStatus.PENDING}
+
+
+def test_rows_claimed_recently_belong_to_a_live_worker_and_are_left_alone(
+    running: Campaign,
+) -> None:
+    claim(running, seconds_ago=5)
+    assert recovery.recipients_recover_orphans() == (0, 0)
+    assert set(running.recipients.values_list("status", flat=True)) == {
+        RecipientStatus.SENDING
+    }
+
+
+def test_the_tick_revives_silent_senders_and_starts_due_campaigns(
+    running: Campaign, settings: Any
+) -> None:
+    silent = timezone.now() - timedelta(seconds=300)
+    SenderLease.objects.filter(campaign=running, slot=0).update(heartbeat_at=silent)
+    before = dict(SenderLease.objects.values_list("slot", "token"))
+    due = sim_campaign(phones=phones(2, start=50), app=running.partner_app, name="B")
+    Campaign.objects.filter(pk=due.pk).update(
+        state=CampaignState.SCHEDULED,
+        scheduled_at=timezone.now() - timedelta(minutes=1),
+    )
+    result = recovery.campaigns_tick()
+    assert (result.started, result.revived) == (1, 1)
+    after = dict(
+        SenderLease.objects.filter(campaign=running).values_list("slot", "token")
+    )
+    assert after[0] != before[0] and after[1] == before[1]
+    due.refresh_from_db()
+    assert due.state == CampaignState.RUNNING
+    assert "1 scheduled campaign(s) started, 1 sender(s) revived" in str(result)
