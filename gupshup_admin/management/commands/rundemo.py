@@ -8,11 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -35,15 +36,26 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("demo_setup")
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        sim = [*manage, "simulator", "--port", str(sim_port), "-v", "0"]
+        processes = {"simulator": subprocess.Popen(sim, env=env)}  # noqa: S603
+        self._wait_for(f"http://127.0.0.1:{sim_port}/_sim/health", processes)
+        # The demo campaign is made with real calls to the simulator.
+        subprocess.run([*manage, "demo_campaign"], env=env, check=False)  # noqa: S603
         commands = {
-            "simulator": [*manage, "simulator", "--port", str(sim_port)],
-            "worker": [*manage, "db_worker", "--queue-name", "*", "--interval", "0.2"],
+            "worker": [
+                *manage,
+                "db_worker",
+                "--queue-name",
+                "*",
+                "--interval",
+                "0.2",
+                "--no-reload",
+            ],
+            "tick": [*manage, "campaigns_tick", "--every", "10"],
             "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         }
-        processes = {
-            name: subprocess.Popen(cmd, env=env)  # noqa: S603 (our own commands)
-            for name, cmd in commands.items()
-        }
+        for name, cmd in commands.items():
+            processes[name] = subprocess.Popen(cmd, env=env)  # noqa: S603
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nOpen http://127.0.0.1:{port}/admin/ "
@@ -51,6 +63,20 @@ class Command(BaseCommand):
             )
         )
         self._wait(processes)
+
+    def _wait_for(
+        self, url: str, processes: dict[str, subprocess.Popen[bytes]]
+    ) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (loopback)
+                    return
+            except OSError:
+                time.sleep(0.2)
+        for proc in processes.values():
+            proc.terminate()
+        raise CommandError(f"The simulator did not answer at {url} within 20 s.")
 
     def _wait(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
         stopping = False
