@@ -19,12 +19,12 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 
 from campaigns.models import (
@@ -177,16 +177,14 @@ def _release(recipients: list[Recipient], claim: str) -> None:
 def _idle_delay(campaign: Campaign) -> float | None:
     """Nothing to claim now: when to look again, or None when the campaign is done."""
     rows = Recipient.objects.filter(campaign=campaign)
+    pending = rows.filter(status=RecipientStatus.PENDING)
+    if pending.filter(next_attempt_at__isnull=True).exists():
+        return HEARTBEAT_SECONDS / 4  # locked by another sender's claim just now
+    retry_at: datetime | None = pending.aggregate(at=Min("next_attempt_at"))["at"]
+    if retry_at is not None:
+        return max((retry_at - timezone.now()).total_seconds(), 0.0)
     if rows.filter(status=RecipientStatus.SENDING).exists():
         return HEARTBEAT_SECONDS  # others are sending, or a dead worker's rows
-    waiting = (
-        rows.filter(status=RecipientStatus.PENDING)
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
-    if waiting is not None:
-        return max((waiting - timezone.now()).total_seconds(), 0.0)
     campaign_complete(campaign)
     return None
 
