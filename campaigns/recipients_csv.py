@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from campaigns.models import Campaign, CampaignState, Recipient
 from gupshup_admin.exceptions import ApplicationError
@@ -141,11 +141,44 @@ def _load(
                 seen.add(recipient.phone)
                 batch.append(recipient)
                 if len(batch) >= BATCH:
-                    Recipient.objects.bulk_create(batch)
-                    report.accepted += len(batch)
+                    report.accepted += _insert(campaign, batch)
                     batch = []
-        Recipient.objects.bulk_create(batch)
-        report.accepted += len(batch)
+        report.accepted += _insert(campaign, batch)
+
+
+def _insert(campaign: Campaign, batch: list[Recipient]) -> int:
+    """Insert rows with one executemany: only phone, params and line vary, so the
+    other columns are prepared once instead of per row (bulk_create spent most of
+    a 100,000-row import preparing identical defaults)."""
+    if not batch:
+        return 0
+    fields = [f for f in Recipient._meta.concrete_fields if not f.primary_key]
+    varying = {"phone", "params", "source_line"}
+    constant = {
+        f.attname: f.get_db_prep_save(f.pre_save(batch[0], add=True), connection)
+        for f in fields
+        if f.name not in varying
+    }
+    params = Recipient._meta.get_field("params")
+    rows = []
+    for recipient in batch:
+        values = {
+            **constant,
+            "phone": recipient.phone,
+            "params": params.get_db_prep_save(recipient.params, connection),
+            "source_line": recipient.source_line,
+        }
+        rows.append([values[f.attname] for f in fields])
+    quote = connection.ops.quote_name
+    # Only quoted model identifiers are formatted in; every value is a parameter.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        quote(Recipient._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    return len(batch)
 
 
 def _recipient(
