@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
-from gupshup_admin.models import ApiExchange, PartnerApp, Template
+from gupshup_admin.models import ApiExchange, PartnerApp, Template, WebhookEvent
 from media_library.models import MediaFile
 
 
@@ -193,3 +194,57 @@ class RecipientImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename}: {self.accepted} accepted, {self.rejected} rejected"
+
+
+class StatusEvent(models.Model):
+    """One delivery status of a send, from a callback: the recipient's timeline.
+
+    An event whose send is not known yet is parked (no recipient) and attached
+    when the send row appears. One row per recipient and status, so a duplicate
+    or replayed callback changes nothing.
+    """
+
+    recipient = models.ForeignKey(
+        Recipient,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    partner_app = models.ForeignKey(
+        PartnerApp, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    webhook_event = models.ForeignKey(
+        WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10)
+    gs_id = models.CharField("Gupshup message id", max_length=100, blank=True)
+    wamid = models.CharField(max_length=200, blank=True)
+    destination = models.CharField(max_length=20, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "status"], name="status_event_once_per_recipient"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["gs_id"],
+                name="status_event_parked_gs_id",
+                condition=models.Q(recipient__isnull=True),
+            ),
+            models.Index(
+                fields=["wamid"],
+                name="status_event_parked_wamid",
+                condition=models.Q(recipient__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} of {self.gs_id or self.wamid}"

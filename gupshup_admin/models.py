@@ -347,3 +347,49 @@ class SendRateBucket(models.Model):
 
     def __str__(self) -> str:
         return f"rate bucket of {self.app}"
+
+
+class WebhookState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    PARKED = "parked", "Waiting for its send"
+    INVALID = "invalid", "Not understood"
+    REJECTED = "rejected", "Rejected (bad secret)"
+
+
+class WebhookEvent(models.Model):
+    """One callback POST from Gupshup, stored raw before anything else happens.
+
+    The view saves it and answers 200 at once; a task normalizes it. Rejected
+    attempts (wrong or missing secret) are kept too, cut short, for the record.
+    """
+
+    partner_app = models.ForeignKey(
+        PartnerApp,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="webhook_events",
+    )
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    state = models.CharField(
+        max_length=10,
+        choices=WebhookState.choices,
+        default=WebhookState.RECEIVED,
+        db_index=True,
+    )
+    event_type = models.CharField(max_length=40, blank=True, db_index=True)
+    body = models.TextField(help_text="The raw request body, as received.")
+    headers = models.JSONField(default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why it was not understood.")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["partner_app", "-received_at"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.event_type or 'callback'} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+        )
