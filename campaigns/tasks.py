@@ -6,7 +6,7 @@ import time
 
 from django_tasks import task
 
-from campaigns import dispatch, recovery, services
+from campaigns import dispatch, ingest, recovery, services
 from campaigns.models import Campaign
 from gupshup_admin.taskutils import enqueue_later
 
@@ -37,3 +37,8 @@ def start_scheduled_campaign(campaign_id: int) -> bool:
 @task()
 def campaigns_tick() -> str:
     return str(recovery.campaigns_tick())
+
+
+@task(queue_name="callbacks")
+def drain_webhooks() -> int:
+    return ingest.webhooks_drain()

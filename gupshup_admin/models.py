@@ -393,3 +393,18 @@ class WebhookEvent(models.Model):
         return (
             f"{self.event_type or 'callback'} at {self.received_at:%Y-%m-%d %H:%M:%S}"
         )
+
+
+class WebhookDrain(models.Model):
+    """A one-row flag: is a task already on its way to process new callbacks?
+
+    The callback view flips it false → true and enqueues a drain task only when
+    that changed the row, so a flood of callbacks costs one task per burst, not
+    one per callback.
+    """
+
+    requested = models.BooleanField(default=False)
+    requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "drain requested" if self.requested else "drain idle"

@@ -262,3 +262,11 @@ EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gupshup-admin@localhost")
+
+# --- Delivery callbacks ----------------------------------------------------
+# The header Gupshup is told (subscription `meta`) to send with the app's secret.
+WEBHOOK_SECRET_HEADER = env.str("WEBHOOK_SECRET_HEADER", default="X-Gupshup-Admin-Secret")
+# Callback bodies larger than this are refused (413) before they are read.
+WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
+# Subscription format: 2 (Gupshup's) or 3 (Meta's); both are understood.
+GUPSHUP_CALLBACK_VERSION = _choice("GUPSHUP_CALLBACK_VERSION", "2", ("2", "3"))

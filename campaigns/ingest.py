@@ -1,0 +1,175 @@
+"""Receiving callbacks: store raw first, process in a task, replay on demand."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.callbacks import webhook_event_process
+from gupshup_admin.models import PartnerApp, WebhookDrain, WebhookEvent, WebhookState
+from gupshup_admin.providers.http import mask_value
+from gupshup_admin.taskutils import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+REJECTED_BODY_CHARS = 2000
+DRAIN_BATCH = 200
+KEPT_HEADERS = ("content-type", "user-agent", "x-forwarded-for", "content-length")
+
+
+def callback_secret_ok(app: PartnerApp, presented: str) -> bool:
+    """Constant-time comparison with the app's callback secret."""
+    secret = app.callback_secret
+    return bool(presented and secret) and hmac.compare_digest(
+        presented.encode(), secret.encode()
+    )
+
+
+def _headers(headers: Mapping[str, str]) -> dict[str, str]:
+    secret_header = settings.WEBHOOK_SECRET_HEADER.lower()
+    kept = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower == secret_header:
+            kept[name] = mask_value(value)
+        elif lower in KEPT_HEADERS:
+            kept[name] = value[:500]
+    return kept
+
+
+def webhook_receive(
+    *,
+    app: PartnerApp,
+    body: bytes,
+    headers: Mapping[str, str],
+    remote_addr: str | None,
+) -> WebhookEvent:
+    """Store an authenticated callback as it came and ask for it to be processed."""
+    event = WebhookEvent.objects.create(
+        partner_app=app,
+        body=body.decode("utf-8", errors="replace"),
+        headers=_headers(headers),
+        remote_addr=remote_addr,
+    )
+    webhooks_drain_request()
+    return event
+
+
+def webhook_reject(
+    *,
+    app: PartnerApp | None,
+    body: bytes,
+    headers: Mapping[str, str],
+    remote_addr: str | None,
+    reason: str,
+) -> WebhookEvent:
+    """Keep a record of a refused callback (cut short); nothing is processed."""
+    logger.warning("Callback refused from %s: %s", remote_addr, reason)
+    return WebhookEvent.objects.create(
+        partner_app=app,
+        state=WebhookState.REJECTED,
+        body=body[:REJECTED_BODY_CHARS].decode("utf-8", errors="replace"),
+        headers=_headers(headers),
+        remote_addr=remote_addr,
+        error=reason,
+        processed_at=timezone.now(),
+    )
+
+
+def webhooks_drain_request() -> None:
+    """Enqueue a drain unless one is already on its way."""
+    from campaigns import tasks
+
+    now = timezone.now()
+    flipped = WebhookDrain.objects.filter(pk=1, requested=False).update(
+        requested=True, requested_at=now
+    )
+    if not flipped:
+        _, created = WebhookDrain.objects.get_or_create(
+            pk=1, defaults={"requested": True, "requested_at": now}
+        )
+        if not created:
+            return
+    enqueue_on_commit(tasks.drain_webhooks)
+
+
+def webhooks_drain() -> int:
+    """Process every received callback, oldest first. Returns how many.
+
+    The flag is reset first, so a callback stored while this runs either is
+    seen here or requests a drain of its own: none is left behind.
+    """
+    WebhookDrain.objects.filter(pk=1).update(requested=False)
+    done = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(state=WebhookState.RECEIVED)
+                .select_related("partner_app")
+                .order_by("pk")[:DRAIN_BATCH]
+            )
+            for event in batch:
+                _process_safely(event)
+        if not batch:
+            return done
+        done += len(batch)
+
+
+def _process_safely(event: WebhookEvent) -> None:
+    """A bug in processing must not lose the callback: it is marked, kept and
+    can be replayed once fixed."""
+    try:
+        with transaction.atomic():
+            webhook_event_process(event=event)
+    except Exception as exc:
+        logger.exception("Callback %s could not be processed", event.pk)
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            state=WebhookState.INVALID,
+            error=f"Processing failed: {type(exc).__name__}: {exc}",
+            processed_at=timezone.now(),
+        )
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    events: int
+    applied: int
+    parked: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.events} stored callback(s) processed again: {self.applied} "
+            f"status change(s) applied, {self.parked} still waiting for their send"
+        )
+
+
+def webhooks_replay(
+    *,
+    app: PartnerApp | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ReplayResult:
+    """Process stored callbacks again (never rejected ones). Idempotent."""
+    events = WebhookEvent.objects.exclude(state=WebhookState.REJECTED)
+    if app is not None:
+        events = events.filter(partner_app=app)
+    if since is not None:
+        events = events.filter(received_at__gte=since)
+    if until is not None:
+        events = events.filter(received_at__lt=until)
+    count = applied = parked = 0
+    for event in events.select_related("partner_app").order_by("pk").iterator():
+        result = webhook_event_process(event=event)
+        count, applied, parked = (
+            count + 1,
+            applied + result.applied,
+            parked + result.parked,
+        )
+    return ReplayResult(count, applied, parked)

@@ -1,0 +1,54 @@
+"""The callback endpoint Gupshup POSTs delivery events to, one per partner app.
+
+Authenticated by the app's secret, either in the URL or in a header that the
+subscription's `meta` makes Gupshup send; compared in constant time. The body is
+stored as it came and the answer is 200 at once; a task does the rest. Bodies
+we cannot read are still stored and answered 200, so Gupshup does not retry
+them forever.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from campaigns import ingest
+from gupshup_admin.models import PartnerApp
+
+
+def _answer(status: int, message: str) -> JsonResponse:
+    kind = "success" if status == 200 else "error"
+    return JsonResponse({"status": kind, "message": message}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def gupshup_callback(
+    request: HttpRequest, app_pk: int, token: str = ""
+) -> JsonResponse:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.WEBHOOK_MAX_BYTES:
+        return _answer(
+            413, f"Callbacks are limited to {settings.WEBHOOK_MAX_BYTES} bytes."
+        )
+    app = PartnerApp.objects.filter(pk=app_pk).first()
+    presented = token or request.headers.get(settings.WEBHOOK_SECRET_HEADER, "")
+    body, headers = request.body, request.headers
+    remote_addr = request.META.get("REMOTE_ADDR")
+    if app is None or not ingest.callback_secret_ok(app, presented):
+        reason = (
+            f"no partner app {app_pk}"
+            if app is None
+            else ("wrong secret" if presented else "no secret in the URL or header")
+        )
+        ingest.webhook_reject(
+            app=app, reason=reason, body=body, headers=headers, remote_addr=remote_addr
+        )
+        return _answer(403, "Forbidden: the callback secret is missing or wrong.")
+    ingest.webhook_receive(app=app, body=body, headers=headers, remote_addr=remote_addr)
+    return _answer(200, "stored")
