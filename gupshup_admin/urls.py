@@ -10,4 +10,6 @@ admin.site.index_title = "WhatsApp image marketing"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("media-library/", include("media_library.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("webhooks/", include("campaigns.webhook_urls")),
 ]
