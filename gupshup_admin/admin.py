@@ -184,6 +184,11 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 wrap(require_POST(self.sync_templates_view)),
                 name="gupshup_admin_partnerapp_sync_templates",
             ),
+            path(
+                "<int:pk>/register-callback/",
+                wrap(require_POST(self.register_callback_view)),
+                name="gupshup_admin_partnerapp_register_callback",
+            ),
             *super().get_urls(),
         ]
 
@@ -213,6 +218,13 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         def run(app: PartnerApp, user_id: int) -> tuple[int, str]:
             services.partner_app_fetch_token(app=app, user_id=user_id)
             return messages.SUCCESS, f"{app}: fetched app token {app.app_token_hint}."
+
+        return self._button(request, pk, run)
+
+    def register_callback_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def run(app: PartnerApp, user_id: int) -> tuple[int, str]:
+            url = services.partner_app_register_callback(app=app, user_id=user_id)
+            return messages.SUCCESS, f"{app}: delivery callbacks now go to {url}."
 
         return self._button(request, pk, run)
 

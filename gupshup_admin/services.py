@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from gupshup_admin.exceptions import ApplicationError
@@ -331,3 +332,43 @@ def commbox_client(
         channel_id=channel.pk,
         user_id=user_id,
     )
+
+
+CALLBACK_MODES = [
+    "ENQUEUED",
+    "SENT",
+    "DELIVERED",
+    "READ",
+    "FAILED",
+    "DELETED",
+    "TEMPLATE",
+    "ACCOUNT",
+    "OTHERS",
+]
+
+
+def partner_app_callback_url(*, app: PartnerApp) -> str:
+    """Where Gupshup should POST this app's callbacks (SITE_URL must be public)."""
+    return f"{settings.SITE_URL}{reverse('webhooks:gupshup', args=[app.pk])}"
+
+
+def partner_app_register_callback(
+    *, app: PartnerApp, user_id: int | None = None
+) -> str:
+    """Subscribe the app's callbacks to this site, the secret in a `meta` header.
+
+    Returns the URL registered. Raises ProviderError, ApplicationError.
+    """
+    url = partner_app_callback_url(app=app)
+    with_app_client(
+        app=app,
+        user_id=user_id,
+        call=lambda c: c.subscribe(
+            url=url,
+            modes=CALLBACK_MODES,
+            tag="gupshup-admin",
+            version=int(settings.GUPSHUP_CALLBACK_VERSION),
+            meta={settings.WEBHOOK_SECRET_HEADER: app.callback_secret},
+        ),
+    )
+    return url

@@ -35,17 +35,20 @@ def banner() -> bytes:
 
 
 class Command(BaseCommand):
-    help = "Create the demo campaign (draft, recipients loaded) on the simulator."
+    help = "Register callbacks and create the demo campaign (draft, recipients loaded)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if Campaign.objects.filter(name=NAME).exists():
-            self.stdout.write(f"{NAME!r} exists already.")
-            return
         app = PartnerApp.objects.filter(app_id=DEMO.capi_app.app_id).first()
         if app is None:
             raise CommandError("Run `manage.py demo_setup` first.")
         health = app_services.partner_app_check_health(app=app)
         self.stdout.write(f"{app}: {health.message}")
+        # The simulator forgets subscriptions when it stops: register every run.
+        url = app_services.partner_app_register_callback(app=app)
+        self.stdout.write(f"Delivery callbacks go to {url}")
+        if Campaign.objects.filter(name=NAME).exists():
+            self.stdout.write(f"{NAME!r} exists already.")
+            return
         self.stdout.write(
             f"Templates: {app_services.partner_app_sync_templates(app=app)}"
         )
