@@ -265,7 +265,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gupshup-admin@localh
 
 # --- Delivery callbacks ----------------------------------------------------
 # The header Gupshup is told (subscription `meta`) to send with the app's secret.
-WEBHOOK_SECRET_HEADER = env.str("WEBHOOK_SECRET_HEADER", default="X-Gupshup-Admin-Secret")
+WEBHOOK_SECRET_HEADER = env.str(
+    "WEBHOOK_SECRET_HEADER", default="X-Gupshup-Admin-Secret"
+)
 # Callback bodies larger than this are refused (413) before they are read.
 WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
 # Subscription format: 2 (Gupshup's) or 3 (Meta's); both are understood.
