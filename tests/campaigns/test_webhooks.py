@@ -1,0 +1,139 @@
+"""The callback endpoint: secret checks, raw storage, 200 at once, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from campaigns.models import Campaign, RecipientStatus
+from gupshup_admin.models import WebhookDrain, WebhookEvent, WebhookState
+from tests.factories import phones, sim_campaign
+from tests.payloads import callback
+
+HEADER = "X-Gupshup-Admin-Secret"
+
+
+@pytest.fixture
+def campaign(db: None) -> Campaign:
+    campaign = sim_campaign(phones=phones(1))
+    campaign.recipients.update(
+        status=RecipientStatus.SUBMITTED,
+        message_id="28e59926-60d5-41ed-beee-931ef168a966",
+    )
+    return campaign
+
+
+def post(
+    client: Client, campaign: Campaign, body: Any, *, token: str = "", **headers: str
+) -> Any:
+    app = campaign.partner_app
+    url = (
+        reverse("webhooks:gupshup-token", args=[app.pk, token])
+        if token
+        else reverse("webhooks:gupshup", args=[app.pk])
+    )
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post(url, data, content_type="application/json", headers=headers)
+
+
+def test_a_callback_with_the_secret_header_is_stored_and_processed(
+    client: Client, campaign: Campaign, django_capture_on_commit_callbacks: Any
+) -> None:
+    secret = campaign.partner_app.callback_secret
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, campaign, callback("v2-enqueued"), **{HEADER: secret})
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookState.PROCESSED and event.event_type == "enqueued"
+    assert event.headers[HEADER] == f"…{secret[-4:]}", "the secret is masked"
+    assert campaign.recipients.get().status == RecipientStatus.ENQUEUED
+
+
+def test_the_secret_may_also_be_in_the_url(
+    client: Client, campaign: Campaign, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(
+            client,
+            campaign,
+            callback("v2-enqueued"),
+            token=campaign.partner_app.callback_secret,
+        )
+    assert response.status_code == 200
+    assert campaign.recipients.get().status == RecipientStatus.ENQUEUED
+
+
+@pytest.mark.parametrize("secret", ["", "wrong-secret"])
+def test_a_wrong_or_missing_secret_is_403_logged_and_not_processed(
+    client: Client, campaign: Campaign, secret: str
+) -> None:
+    headers = {HEADER: secret} if secret else {}
+    response = post(client, campaign, callback("v2-enqueued"), **headers)
+    assert response.status_code == 403
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookState.REJECTED
+    assert event.error == (
+        "wrong secret" if secret else "no secret in the URL or header"
+    )
+    assert campaign.recipients.get().status == RecipientStatus.SUBMITTED
+
+
+def test_an_unknown_app_is_403_like_a_wrong_secret(client: Client, db: None) -> None:
+    url = reverse("webhooks:gupshup", args=[999])
+    response = client.post(url, "{}", content_type="application/json")
+    assert response.status_code == 403
+    assert WebhookEvent.objects.get().error == "no partner app 999"
+
+
+def test_malformed_json_is_stored_with_the_parse_error_and_answered_200(
+    client: Client, campaign: Campaign, django_capture_on_commit_callbacks: Any
+) -> None:
+    secret = campaign.partner_app.callback_secret
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, campaign, "{not json", **{HEADER: secret})
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookState.INVALID and event.body == "{not json"
+    assert event.error
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(
+    client: Client, campaign: Campaign, settings: Any
+) -> None:
+    settings.WEBHOOK_MAX_BYTES = 100
+    secret = campaign.partner_app.callback_secret
+    response = post(client, campaign, "x" * 500, **{HEADER: secret})
+    assert response.status_code == 413
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_flood_enqueues_one_drain_until_it_runs(
+    client: Client, campaign: Campaign, monkeypatch: Any
+) -> None:
+    from campaigns import ingest
+
+    queued: list[Any] = []
+    monkeypatch.setattr(ingest, "enqueue_on_commit", lambda task: queued.append(task))
+    secret = campaign.partner_app.callback_secret
+    for _ in range(20):
+        assert (
+            post(client, campaign, callback("v2-sent"), **{HEADER: secret}).status_code
+            == 200
+        )
+    assert len(queued) == 1
+    assert ingest.webhooks_drain() == 20
+    assert not WebhookDrain.objects.get().requested
+    assert (
+        post(client, campaign, callback("v2-sent"), **{HEADER: secret}).status_code
+        == 200
+    )
+    assert len(queued) == 2
+
+
+def test_only_post_is_allowed(client: Client, campaign: Campaign) -> None:
+    url = reverse("webhooks:gupshup", args=[campaign.partner_app.pk])
+    assert client.get(url).status_code == 405
