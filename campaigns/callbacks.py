@@ -179,7 +179,7 @@ def _move(recipient: Recipient, row: StatusEvent) -> None:
     allowed = MOVES_FROM.get(row.status)
     if allowed is None:
         return  # e.g. "deleted": on the timeline only
-    changes: dict[str, object] = {"status": row.status}
+    changes: dict[str, object] = {"status": row.status, "updated_at": timezone.now()}
     if row.status == S.FAILED:
         changes.update(error_code=row.error_code, error_message=row.error_message)
     elif recipient.status == S.UNKNOWN:

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -106,7 +107,7 @@ def sender_run(*, campaign_id: int, slot: int, token: str) -> SliceResult:
             outcome = _send_claimed(campaign, recipient, claim, image)
             sent += outcome is Outcome.SENT
             if outcome is Outcome.STOP:
-                _release(batch[index + 1 :], claim)
+                _release(campaign, batch[index:], claim)
                 break
 
 
@@ -165,13 +166,33 @@ def _claim(campaign: Campaign, count: int, claim: str) -> list[Recipient]:
     return list(Recipient.objects.filter(pk__in=ids, claimed_by=claim).order_by("pk"))
 
 
-def _release(recipients: list[Recipient], claim: str) -> None:
-    """Give back claimed rows that were never sent."""
-    Recipient.objects.filter(
+def _release(campaign: Campaign, recipients: list[Recipient], claim: str) -> None:
+    """Give back claimed rows that were never sent (settled ones are not ours)."""
+    rows = Recipient.objects.filter(
         pk__in=[r.pk for r in recipients],
         status=RecipientStatus.SENDING,
         claimed_by=claim,
-    ).update(status=RecipientStatus.PENDING, claimed_at=None, claimed_by="")
+    )
+    requeue(rows, campaign_id=campaign.pk)
+
+
+def requeue(rows: QuerySet[Recipient], *, campaign_id: int, **changes: Any) -> int:
+    """Put claimed rows back in the queue; cancelled instead when the campaign was
+    cancelled meanwhile (its cancel only cancels the rows pending at that moment)."""
+    now = timezone.now()
+    count = rows.update(
+        status=RecipientStatus.PENDING,
+        claimed_at=None,
+        claimed_by="",
+        updated_at=now,
+        **changes,
+    )
+    cancelled = Campaign.objects.filter(pk=campaign_id, state=CampaignState.CANCELLED)
+    if count and cancelled.exists():
+        Recipient.objects.filter(
+            campaign_id=campaign_id, status=RecipientStatus.PENDING
+        ).update(status=RecipientStatus.CANCELLED, updated_at=now)
+    return count
 
 
 def _idle_delay(campaign: Campaign) -> float | None:
@@ -229,7 +250,7 @@ def _send_claimed(
         _auth_failed(campaign, mine, exc)
         return Outcome.STOP
     except ApplicationError as exc:
-        mine.update(status=RecipientStatus.PENDING, claimed_at=None, claimed_by="")
+        requeue(mine, campaign_id=campaign.pk)
         campaign_pause_for(campaign, exc.message)
         return Outcome.STOP
     except ProviderError as exc:
@@ -241,6 +262,7 @@ def _send_claimed(
         wa_id=wa_id,
         exchange_id=exchange_id,
         submitted_at=timezone.now(),
+        updated_at=timezone.now(),
         attempts=F("attempts") + 1,
         error_code="",
         error_message="",
@@ -293,14 +315,14 @@ def _throttled(
     """A 429: the app pauses and slows down; the recipient waits, unharmed."""
     pause = exc.retry_after or settings.CAMPAIGN_THROTTLE_PAUSE_SECONDS
     rate_throttled(app=campaign.partner_app, pause_seconds=pause)
-    _requeue(mine, exc)
+    _requeue(campaign, mine, exc)
     logger.warning("%s: rate limited by Gupshup; pausing %.0f s", campaign, pause)
 
 
 def _auth_failed(
     campaign: Campaign, mine: QuerySet[Recipient], exc: AuthenticationError
 ) -> None:
-    _requeue(mine, exc)
+    _requeue(campaign, mine, exc)
     Campaign.objects.filter(pk=campaign.pk).update(auth_failures=F("auth_failures") + 1)
     campaign.refresh_from_db(fields=["auth_failures"])
     if campaign.auth_failures >= settings.CAMPAIGN_AUTH_FAILURES_TO_PAUSE:
@@ -312,12 +334,11 @@ def _auth_failed(
         )
 
 
-def _requeue(mine: QuerySet[Recipient], exc: ProviderError) -> None:
+def _requeue(campaign: Campaign, mine: QuerySet[Recipient], exc: ProviderError) -> None:
     """Back to pending without counting against the recipient's retries."""
-    mine.update(
-        status=RecipientStatus.PENDING,
-        claimed_at=None,
-        claimed_by="",
+    requeue(
+        mine,
+        campaign_id=campaign.pk,
         attempts=F("attempts") + 1,
         exchange_id=exc.exchange_id,
     )
@@ -328,27 +349,27 @@ def _failed(
 ) -> None:
     """Unknown, retry later, or failed, by what the error says."""
     code = exc.provider_code or (str(exc.status_code) if exc.status_code else "")
-    common = {
+    common: dict[str, Any] = {
         "attempts": F("attempts") + 1,
         "exchange_id": exc.exchange_id,
         "error_code": code or type(exc).__name__,
         "error_message": str(exc),
-        "claimed_by": "",
     }
+    settled = {**common, "claimed_by": "", "updated_at": timezone.now()}
     if exc.outcome_unknown:
-        mine.update(status=RecipientStatus.UNKNOWN, **common)
+        mine.update(status=RecipientStatus.UNKNOWN, **settled)
         return
     retries = recipient.retries + 1
     if not exc.permanent and retries <= settings.CAMPAIGN_SEND_MAX_RETRIES:
         backoff = settings.CAMPAIGN_RETRY_BACKOFF_SECONDS * 2 ** (retries - 1)
-        mine.update(
-            status=RecipientStatus.PENDING,
+        requeue(
+            mine,
+            campaign_id=recipient.campaign_id,
             retries=retries,
             next_attempt_at=timezone.now() + timedelta(seconds=min(backoff, 3600)),
-            claimed_at=None,
             **common,
         )
         return
     if not exc.permanent:
-        common["error_message"] = f"Gave up after {retries} attempts: {exc}"
-    mine.update(status=RecipientStatus.FAILED, retries=retries, **common)
+        settled["error_message"] = f"Gave up after {retries} attempts: {exc}"
+    mine.update(status=RecipientStatus.FAILED, retries=retries, **settled)

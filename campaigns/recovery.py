@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from campaigns.dispatch import requeue
 from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
 from gupshup_admin.models import ApiExchange
 
@@ -40,7 +41,8 @@ def recipients_recover_orphans(
     if campaign_id is not None:
         rows = rows.filter(campaign_id=campaign_id)
     requeued = unknown = 0
-    for pk, claimed_at, claim in rows.values_list("pk", "claimed_at", "claimed_by"):
+    values = rows.values_list("pk", "campaign_id", "claimed_at", "claimed_by")
+    for pk, owner, claimed_at, claim in values:
         exchange = (
             ApiExchange.objects.filter(
                 ref=f"recipient:{pk}", created_at__gte=claimed_at
@@ -53,12 +55,11 @@ def recipients_recover_orphans(
             pk=pk, status=RecipientStatus.SENDING, claimed_by=claim
         )
         if exchange is None:
-            requeued += mine.update(
-                status=RecipientStatus.PENDING, claimed_at=None, claimed_by=""
-            )
+            requeued += requeue(mine, campaign_id=owner)
         else:
             unknown += mine.update(
                 status=RecipientStatus.UNKNOWN,
+                updated_at=timezone.now(),
                 exchange_id=exchange,
                 error_code="worker-stopped",
                 error_message=ORPHAN_MESSAGE,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
 
 RATE_WINDOW = timedelta(seconds=60)
+MIN_WINDOW = timedelta(seconds=5)
 DONE = {
     RecipientStatus.SUBMITTED,
     RecipientStatus.ENQUEUED,
@@ -78,7 +79,7 @@ def campaign_progress(*, campaign: Campaign, now: datetime | None = None) -> Pro
         total=sum(counts.values()),
     )
     recent = rows.filter(submitted_at__gte=now - RATE_WINDOW).count()
-    progress.rate_per_minute = recent * 60 / RATE_WINDOW.total_seconds()
+    progress.rate_per_minute = recent * 60 / _window(campaign, now).total_seconds()
     waiting = counts.get(RecipientStatus.PENDING, 0) + counts.get(
         RecipientStatus.SENDING, 0
     )
@@ -87,6 +88,15 @@ def campaign_progress(*, campaign: Campaign, now: datetime | None = None) -> Pro
         progress.eta_seconds = round(waiting / rate * 60)
     progress.failures = campaign_failure_groups(campaign=campaign)
     return progress
+
+
+def _window(campaign: Campaign, now: datetime) -> timedelta:
+    """The last minute, or the time since the start when that is shorter (a
+    fixed minute would make the first minute's rate, and so the ETA, look bad)."""
+    if campaign.started_at is None:
+        return RATE_WINDOW
+    running = now - campaign.started_at
+    return max(min(running, RATE_WINDOW), MIN_WINDOW)
 
 
 def campaign_failure_groups(*, campaign: Campaign) -> list[FailureGroup]:

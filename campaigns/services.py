@@ -210,7 +210,7 @@ def campaign_cancel(*, campaign: Campaign, user_id: int | None) -> int:
         SenderLease.objects.filter(campaign=campaign).delete()
         cancelled = Recipient.objects.filter(
             campaign=campaign, status=RecipientStatus.PENDING
-        ).update(status=RecipientStatus.CANCELLED)
+        ).update(status=RecipientStatus.CANCELLED, updated_at=timezone.now())
     campaign.refresh_from_db()
     return cancelled
 
@@ -249,6 +249,7 @@ def campaign_retry_failed(
             next_attempt_at=None,
             error_code="",
             error_message="",
+            updated_at=timezone.now(),
         )
         if count:
             _send_again(campaign, user_id=user_id)
@@ -271,18 +272,35 @@ def recipients_resolve_unknown(
     (it did not and should not be sent), or `resend` (it did not: send again)."""
     rows = recipients.filter(status=RecipientStatus.UNKNOWN)
     note = f"Resolved by an operator as {outcome}."
+    now = timezone.now()
     if outcome == "submitted":
-        return rows.update(status=RecipientStatus.SUBMITTED, error_message=note)
+        return rows.update(
+            status=RecipientStatus.SUBMITTED, error_message=note, updated_at=now
+        )
     if outcome == "failed":
         return rows.update(
-            status=RecipientStatus.FAILED, error_code="operator", error_message=note
+            status=RecipientStatus.FAILED,
+            error_code="operator",
+            error_message=note,
+            updated_at=now,
         )
     if outcome != "resend":
         raise ApplicationError(f"Unknown outcome {outcome!r}.")
     campaign_ids = set(rows.values_list("campaign_id", flat=True))
+    stopped = Campaign.objects.filter(
+        pk__in=campaign_ids, state__in=[CampaignState.CANCELLED, *STARTABLE]
+    ).first()
+    if stopped is not None:
+        raise ApplicationError(
+            f"{stopped} is {stopped.get_state_display().lower()}: nothing would send "
+            "these recipients. Resolve them as arrived or failed instead."
+        )
     with transaction.atomic():
         count = rows.update(
-            status=RecipientStatus.PENDING, error_code="", error_message=note
+            status=RecipientStatus.PENDING,
+            error_code="",
+            error_message=note,
+            updated_at=now,
         )
         for campaign in Campaign.objects.filter(pk__in=campaign_ids):
             _send_again(campaign, user_id=user_id)

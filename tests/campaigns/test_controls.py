@@ -188,3 +188,15 @@ def test_an_operator_resolves_unknown_recipients(draft: Campaign) -> None:
     assert resolve(recipients=qs(pk=rows[0].pk), outcome="failed", user_id=1) == 0
     with pytest.raises(ApplicationError):
         resolve(recipients=qs(pk=rows[3].pk), outcome="maybe", user_id=1)
+
+
+def test_unknown_rows_of_a_cancelled_campaign_cannot_be_sent_again(
+    draft: Campaign,
+) -> None:
+    services.campaign_cancel(campaign=draft, user_id=None)
+    draft.recipients.update(status=RecipientStatus.UNKNOWN)
+    with pytest.raises(ApplicationError, match="cancelled: nothing would send"):
+        services.recipients_resolve_unknown(
+            recipients=draft.recipients.all(), outcome="resend", user_id=None
+        )
+    assert draft.recipients.filter(status=RecipientStatus.UNKNOWN).count() == 5

@@ -156,3 +156,26 @@ def test_a_permanent_error_fails_the_recipient_with_code_and_message(
     assert failed.error_code == "400"
     assert "Template Does Not Exist" in failed.error_message
     assert ApiExchange.objects.filter(ref=f"recipient:{failed.pk}").count() == 1
+
+
+def test_a_cancel_mid_batch_cancels_the_claimed_rows_not_yet_sent(
+    db: None, sim: Simulator, settings: Any, monkeypatch: Any
+) -> None:
+    campaign = sim_campaign(phones=phones(3))
+    start(campaign, settings)
+    real = dispatch._request
+
+    def send_then_cancel(*args: Any) -> Any:
+        answer = real(*args)
+        if Campaign.objects.get().state == CampaignState.RUNNING:
+            services.campaign_cancel(campaign=Campaign.objects.get(), user_id=None)
+        return answer
+
+    monkeypatch.setattr(dispatch, "_request", send_then_cancel)
+    run_senders(campaign)
+    assert [r.status for r in campaign.recipients.order_by("pk")] == [
+        RecipientStatus.SUBMITTED,
+        RecipientStatus.CANCELLED,
+        RecipientStatus.CANCELLED,
+    ]
+    assert len(sim.requests("template_msg")) == 1

@@ -53,3 +53,21 @@ def test_a_campaign_that_is_not_running_has_no_eta(db: None) -> None:
     campaign = sim_campaign(phones=phones(3))
     progress = campaign_progress(campaign=campaign)
     assert progress.eta_seconds is None and progress.percent == 0
+
+
+def test_in_the_first_minute_the_rate_counts_only_the_time_since_the_start(
+    db: None,
+) -> None:
+    campaign = sim_campaign(phones=phones(20))
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(
+        state=CampaignState.RUNNING, started_at=now - timedelta(seconds=10)
+    )
+    campaign.refresh_from_db()
+    ids = list(campaign.recipients.values_list("pk", flat=True)[:10])
+    campaign.recipients.filter(pk__in=ids).update(
+        status=RecipientStatus.SUBMITTED, submitted_at=now
+    )
+    progress = campaign_progress(campaign=campaign, now=now)
+    assert progress.rate_per_minute == 60.0  # 10 in 10 s, not 10 in a minute
+    assert progress.eta_seconds == 10
