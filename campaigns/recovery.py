@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from campaigns.callbacks import status_events_match_parked
 from campaigns.dispatch import requeue
 from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
 from gupshup_admin.models import ApiExchange
@@ -74,12 +75,13 @@ class TickResult:
     revived: int = 0
     requeued: int = 0
     unknown: int = 0
+    matched: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.started} scheduled campaign(s) started, {self.revived} sender(s) "
             f"revived, {self.requeued} orphaned send(s) re-queued, {self.unknown} "
-            "marked unknown"
+            f"marked unknown, {self.matched} parked callback(s) matched"
         )
 
 
@@ -98,4 +100,5 @@ def campaigns_tick(*, now: datetime | None = None) -> TickResult:
         revived += services.campaign_revive_senders(
             campaign=campaign, silent_since=_stale_before(now)
         )
-    return TickResult(started, revived, requeued, unknown)
+    matched = status_events_match_parked()
+    return TickResult(started, revived, requeued, unknown, matched)

@@ -90,3 +90,22 @@ def test_the_tick_revives_silent_senders_and_starts_due_campaigns(
     due.refresh_from_db()
     assert due.state == CampaignState.RUNNING
     assert "1 scheduled campaign(s) started, 1 sender(s) revived" in str(result)
+
+
+def test_the_tick_attaches_callbacks_parked_before_their_send_was_written(
+    running: Campaign,
+) -> None:
+    from campaigns.models import StatusEvent
+
+    row = running.recipients.order_by("pk").first()
+    assert row is not None
+    StatusEvent.objects.create(
+        partner_app=running.partner_app, status="delivered", gs_id="gs-1"
+    )
+    assert recovery.campaigns_tick().matched == 0  # its send is not written yet
+    running.recipients.filter(pk=row.pk).update(
+        status=RecipientStatus.SUBMITTED, message_id="gs-1"
+    )
+    assert recovery.campaigns_tick().matched == 1
+    row.refresh_from_db()
+    assert row.status == RecipientStatus.DELIVERED
