@@ -1,0 +1,346 @@
+"""The dispatcher in real worker processes, with the simulator's request log as proof.
+
+Four `manage.py db_worker` processes send one campaign on the test database while
+the simulator answers 429s (its per-app window, and magic numbers), random and
+magic 500s, hangs past the read timeout and dropped connections; one worker is
+SIGKILLed while it holds claimed rows and a replacement starts. Afterwards every
+recipient has had at most one accepted request, and each one is submitted with
+that request's message id, or unknown/failed with a reason.
+
+PostgreSQL only (`make test`): the workers must share the test database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from campaigns import recovery, services
+from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
+from gupshup_admin.models import ApiExchange, SendRateBucket
+from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig, magic, messages
+from tests.campaigns.conftest import WorkerPool
+from tests.factories import phones, sim_app, sim_campaign
+
+S = RecipientStatus
+WORKERS = 4
+READ_TIMEOUT = 1.0
+STALE_SECONDS = 5.0  # > connect (1 s) + read (1 s) timeouts
+RUN_ENV = {
+    "PROVIDER_CONNECT_TIMEOUT": "1",
+    "PROVIDER_READ_TIMEOUT": str(READ_TIMEOUT),
+    "CAMPAIGN_STALE_SECONDS": str(STALE_SECONDS),
+    "CAMPAIGN_RETRY_BACKOFF_SECONDS": "0.2",
+    "CAMPAIGN_THROTTLE_PAUSE_SECONDS": "0.3",
+    "CAMPAIGN_SENDER_SLICE_SECONDS": "2",
+    "CAMPAIGN_SEND_MAX_RETRIES": "3",
+    "CAMPAIGN_SENDERS": str(WORKERS),
+}
+WINDOW_PER_MINUTE = 120  # the simulator's per-app window until lifted: real 429s
+MAGIC_429_TIMES = 2  # a 0429 number meets this many 429s, then goes through
+DEADLINE_SECONDS = 120.0
+MIX = {  # suffix → how many recipients (docs/simulator.md, "Magic numbers")
+    "8888": 280,  # delivered
+    "0429": 4,
+    "0500": 4,
+    "0408": 4,  # hangs past the read timeout: unknown
+    "0502": 4,  # accepted, then the connection drops: unknown
+    "1002": 3,  # accepted, fails later by callback
+    "1012": 3,
+}
+
+
+def mixed_phones() -> list[str]:
+    numbers: list[str] = []
+    for index, (suffix, count) in enumerate(MIX.items()):
+        numbers += phones(count, start=1 + index * 1000, suffix=suffix)
+    random.Random(5).shuffle(numbers)
+    return numbers
+
+
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+    """The simulator with faults; 0429 numbers answer 429 only at first.
+
+    The simulator's 0429 answers 429 forever, and a 429 never fails a
+    recipient, so such a campaign could never finish. Here a 0429 number meets
+    MAGIC_429_TIMES 429s and is then accepted, like a real window that clears.
+    """
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def classify(destination: str) -> magic.Outcome:
+        if destination.endswith("0429"):
+            with lock:
+                seen[destination] += 1
+                if seen[destination] > MAGIC_429_TIMES:
+                    return magic.Outcome("ok")
+        return magic.classify(destination)
+
+    monkeypatch.setattr(messages, "classify", classify)
+    config = SimulatorConfig(error_rate=0.03, hang_seconds=3, seed=11)
+    with Simulator(config) as simulator:
+        simulator.add_app(
+            dataclasses.replace(DEMO.capi_app, rate_per_minute=WINDOW_PER_MINUTE)
+        )
+        yield simulator
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {seconds:g} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def campaign_state(campaign: Campaign) -> str:
+    return Campaign.objects.values_list("state", flat=True).get(pk=campaign.pk)
+
+
+@dataclasses.dataclass
+class Orphan:
+    """A row the killed worker held, and whether its request had been logged."""
+
+    pk: int
+    had_exchange: bool
+
+
+class Run:
+    """Drives the run from the test process: kill, lift the window, tick."""
+
+    def __init__(self, campaign: Campaign, sim: Simulator, pool: WorkerPool) -> None:
+        self.campaign, self.sim, self.pool = campaign, sim, pool
+        self.total = campaign.recipients.count()
+        self.killed = ""
+        self.orphans: list[Orphan] = []
+        self.lifted = False
+        self.next_tick = 0.0
+
+    def until_completed(self) -> float:
+        started = time.monotonic()
+        while (state := campaign_state(self.campaign)) != CampaignState.COMPLETED:
+            assert state == CampaignState.RUNNING, self.campaign.state_reason
+            if time.monotonic() - started > DEADLINE_SECONDS:
+                pytest.fail(f"not completed in time: {self.counts()}\n{self.logs()}")
+            sent = self.sim.requests("template_msg")
+            twice = _sent_twice(sent)
+            assert not twice, f"sent twice (or more): {twice}"
+            if not self.killed:
+                self.kill_one_holding_claims()
+            if not self.lifted and _faults(sent)["rate_limited"] >= 3:
+                # The window clears: Gupshup accepts again.
+                self.sim.add_app(DEMO.capi_app)
+                self.lifted = True
+            if sent and time.monotonic() >= self.next_tick:
+                recovery.campaigns_tick()  # what `campaigns_tick --every 0.5` does
+                self.next_tick = time.monotonic() + 0.5
+            time.sleep(0.2)
+        return time.monotonic() - started
+
+    def kill_one_holding_claims(self) -> None:
+        """Once a fifth is settled, SIGKILL a worker that holds claimed rows."""
+        open_ = self.campaign.recipients.filter(status__in=[S.PENDING, S.SENDING])
+        if self.total - open_.count() < self.total / 5:
+            return
+        found = self._worker_with_claims()
+        if found is None:
+            return
+        name, prefix = found
+        self.pool.kill(name)
+        self.killed = name
+        held = self.campaign.recipients.filter(
+            status=S.SENDING, claimed_by__startswith=f"{prefix}-"
+        )
+        self.orphans = [
+            Orphan(pk, _exchange_since(pk, claimed_at))
+            for pk, claimed_at in held.values_list("pk", "claimed_at")
+        ]
+        self.pool.start("w-replacement")
+
+    def _worker_with_claims(self) -> tuple[str, str] | None:
+        claims = self.campaign.recipients.filter(status=S.SENDING).values_list(
+            "claimed_by", flat=True
+        )
+        prefixes = {claim.split("-", 1)[0] for claim in claims}
+        running = DBTaskResult.objects.filter(
+            status=TaskResultStatus.RUNNING, task_path__endswith=".send_campaign"
+        ).values_list("args_kwargs", "worker_ids")
+        for args, worker_ids in running:
+            token = args["args"][2]
+            if token[:16] in prefixes and worker_ids[-1] in self.pool.procs:
+                return worker_ids[-1], token[:16]
+        return None
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(self.campaign.recipients.values_list("status", flat=True)))
+
+    def logs(self) -> str:
+        return self.pool.output()
+
+
+def _exchange_since(pk: int, claimed_at: datetime | None) -> bool:
+    assert claimed_at is not None  # a claimed row
+    return ApiExchange.objects.filter(
+        ref=f"recipient:{pk}", created_at__gte=claimed_at
+    ).exists()
+
+
+def _sent_twice(requests: list[dict[str, Any]]) -> dict[str, int]:
+    accepted = Counter(r["destination"] for r in requests if r["accepted"])
+    return {phone: n for phone, n in accepted.items() if n > 1}
+
+
+def _faults(requests: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(r["fault"] or str(r["status"]) for r in requests)
+
+
+def start_run(sim: Simulator, pool: WorkerPool, settings: Any) -> Campaign:
+    pool.env.update(RUN_ENV, GUPSHUP_API_BASE=sim.base_url)
+    settings.CAMPAIGN_SENDERS = WORKERS
+    settings.CAMPAIGN_STALE_SECONDS = STALE_SECONDS
+    # 1,000 a second: even halved by every 429 down to the floor (5 %), 50 a
+    # second are left, so the run ends in seconds.
+    app = sim_app(rate_per_minute=60_000)
+    campaign = sim_campaign(phones=mixed_phones(), app=app)
+    for number in range(WORKERS):
+        pool.start(f"w{number}")
+    services.campaign_start(campaign=campaign, user_id=None)
+    return campaign
+
+
+def test_four_workers_with_faults_and_a_killed_one_never_send_anyone_twice(
+    sim: Simulator, worker_pool: WorkerPool, settings: Any
+) -> None:
+    campaign = start_run(sim, worker_pool, settings)
+    run = Run(campaign, sim, worker_pool)
+    seconds = run.until_completed()
+    assert run.killed, "no worker was killed while holding claimed rows"
+    requests = sim.requests("template_msg")
+    by_phone: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for request in requests:
+        by_phone[f"+{request['destination']}"].append(request)
+    orphans = {o.pk: o for o in run.orphans}
+    rows = list(campaign.recipients.all())
+    for row in rows:
+        check_recipient(row, by_phone[row.phone], orphans.get(row.pk))
+    check_throttling(campaign, requests, rows)
+    print_summary(run, requests, rows, seconds)
+
+
+def check_recipient(
+    row: Recipient, requests: list[dict[str, Any]], orphan: Orphan | None
+) -> None:
+    """The safety rules, then what its magic number should have led to."""
+    accepted = [r for r in requests if r["accepted"]]
+    said = f"{row.phone}: {row.status} {row.error_code} {row.error_message!r}"
+    assert len(accepted) <= 1, f"sent {len(accepted)} times: {said}"
+    assert row.status in (S.SUBMITTED, S.UNKNOWN, S.FAILED), said
+    if row.status == S.SUBMITTED:
+        assert accepted and accepted[0]["message_id"] == row.message_id, said
+    else:
+        assert row.error_code and row.error_message, f"no reason: {said}"
+    if row.status == S.FAILED:
+        assert not accepted and row.error_code != "429", said
+    if orphan is not None:
+        # Settled by the exchange log: logged → unknown, never logged → sent later.
+        assert (row.error_code == "worker-stopped") == orphan.had_exchange, said
+        if orphan.had_exchange:
+            return
+    expected = {"0408": S.UNKNOWN, "0502": S.UNKNOWN, "0500": S.FAILED}
+    assert row.status == expected.get(row.phone[-4:], S.SUBMITTED), said
+    if row.status == S.UNKNOWN:
+        assert accepted, said  # the simulator has it: resending would double it
+
+
+def check_throttling(
+    campaign: Campaign, requests: list[dict[str, Any]], rows: list[Recipient]
+) -> None:
+    faults = _faults(requests)
+    assert faults["rate_limited"] >= 3 and faults["magic_429"] >= 4, faults
+    for row in rows:
+        if row.phone.endswith("0429") and row.error_code != "worker-stopped":
+            assert row.status == S.SUBMITTED
+    bucket = SendRateBucket.objects.get(app=campaign.partner_app)
+    assert bucket.throttle_count >= 1
+
+
+def print_summary(
+    run: Run, requests: list[dict[str, Any]], rows: list[Recipient], seconds: float
+) -> None:
+    unknown_orphans = sum(o.had_exchange for o in run.orphans)
+    print(
+        f"\n{len(rows)} recipients, {len(requests)} template/msg requests in "
+        f"{seconds:.1f} s with {WORKERS} workers; statuses "
+        f"{dict(Counter(r.status for r in rows))}; answers "
+        f"{dict(_faults(requests))}; accepted "
+        f"{sum(r['accepted'] for r in requests)}; killed {run.killed} holding "
+        f"{len(run.orphans)} claimed rows ({unknown_orphans} with a request "
+        f"logged → unknown, {len(run.orphans) - unknown_orphans} → pending)"
+    )
+
+
+def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
+    worker_pool: WorkerPool, settings: Any
+) -> None:
+    """SIGKILL while a request hangs: the row whose request was logged becomes
+    unknown, the rest of its batch (never requested) pending, sent once later."""
+    first, hang = phones(1)[0], phones(1, start=2, suffix="0408")[0]
+    rest = phones(4, start=3)
+    with Simulator(SimulatorConfig(hang_seconds=30)) as sim:
+        settings.CAMPAIGN_SENDERS = 1
+        worker_pool.env.update(
+            GUPSHUP_API_BASE=sim.base_url,
+            PROVIDER_READ_TIMEOUT="25",
+            CAMPAIGN_SENDERS="1",
+            CAMPAIGN_SEND_BATCH="10",
+            CAMPAIGN_STALE_SECONDS="60",
+        )
+        app = sim_app(rate_per_minute=3000)
+        SendRateBucket.objects.create(app=app, tokens=50.0)  # one batch takes all
+        campaign = sim_campaign(phones=[first, hang, *rest], app=app)
+        services.campaign_start(campaign=campaign, user_id=None)
+        worker_pool.start("w0")
+        wait_for(
+            lambda: any(r["fault"] == "hang" for r in sim.requests()),
+            30,
+            f"the hanging request\n{worker_pool.output()}",
+        )
+        worker_pool.kill("w0")
+        status = dict(campaign.recipients.values_list("phone", "status"))
+        assert status == {first: S.SUBMITTED} | dict.fromkeys([hang, *rest], S.SENDING)
+        hung = campaign.recipients.get(phone=hang)
+        logged = ApiExchange.objects.get(ref=f"recipient:{hung.pk}")
+
+        later = timezone.now() + timedelta(seconds=settings.CAMPAIGN_STALE_SECONDS + 1)
+        tick = recovery.campaigns_tick(now=later)
+        assert (tick.requeued, tick.unknown, tick.revived) == (4, 1, 1)
+        hung.refresh_from_db()
+        assert (hung.status, hung.error_code) == (S.UNKNOWN, "worker-stopped")
+        assert hung.exchange_id == logged.pk
+
+        worker_pool.start("w1")
+        wait_for(
+            lambda: campaign_state(campaign) == CampaignState.COMPLETED,
+            30,
+            f"the campaign to complete\n{worker_pool.output()}",
+        )
+        sent = Counter(
+            f"+{r['destination']}"
+            for r in sim.requests("template_msg")
+            if r["accepted"]
+        )
+    assert sent == Counter([first, hang, *rest])
+    status = dict(campaign.recipients.values_list("phone", "status"))
+    assert status == {hang: S.UNKNOWN} | dict.fromkeys([first, *rest], S.SUBMITTED)
