@@ -13,6 +13,9 @@ DEMO = {
     "GUPSHUP_API_BASE": "http://127.0.0.1:8001",
     "COMMBOX_API_BASE": "http://127.0.0.1:8001/commbox",
     "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+    # Shorter waits, so the demo's slow and failing numbers settle within a minute.
+    "PROVIDER_READ_TIMEOUT": "10",
+    "CAMPAIGN_RETRY_BACKOFF_SECONDS": "3",
 }
 
 

@@ -41,16 +41,12 @@ class Command(BaseCommand):
         self._wait_for(f"http://127.0.0.1:{sim_port}/_sim/health", processes)
         # The demo campaign is made with real calls to the simulator.
         subprocess.run([*manage, "demo_campaign"], env=env, check=False)  # noqa: S603
+        worker = [*manage, "db_worker", "--interval", "0.2", "--no-reload"]
         commands = {
-            "worker": [
-                *manage,
-                "db_worker",
-                "--queue-name",
-                "*",
-                "--interval",
-                "0.2",
-                "--no-reload",
-            ],
+            # Sends get a worker of their own, so a send waiting on a slow
+            # answer never holds up callbacks, media or health checks.
+            "sender": [*worker, "--queue-name", "sends"],
+            "worker": [*worker, "--queue-name", "default,media,callbacks"],
             "tick": [*manage, "campaigns_tick", "--every", "10"],
             "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         }
