@@ -24,6 +24,16 @@ def _factor(bucket: SendRateBucket, now: datetime) -> float:
     return min(1.0, recovered)
 
 
+def _locked_bucket(app: PartnerApp, now: datetime | None) -> SendRateBucket:
+    """The app's bucket, locked until the transaction ends; made on first use."""
+    bucket = SendRateBucket.objects.select_for_update().filter(app=app).first()
+    if bucket is None:
+        made = {"refilled_at": now or timezone.now()}
+        SendRateBucket.objects.get_or_create(app=app, defaults=made)
+        bucket = SendRateBucket.objects.select_for_update().get(app=app)
+    return bucket
+
+
 def rate_take(*, app: PartnerApp, now: datetime | None = None) -> float:
     """Take one send from the app's bucket.
 
@@ -42,10 +52,9 @@ def rate_take_many(
     Returns (granted, wait): `granted` sends may go now; when none may, `wait` is
     the seconds until the next one can.
     """
-    now = now or timezone.now()
     with transaction.atomic():
-        SendRateBucket.objects.get_or_create(app=app)
-        bucket = SendRateBucket.objects.select_for_update().get(app=app)
+        bucket = _locked_bucket(app, now)
+        now = now or timezone.now()  # after the lock: waiting for it takes time
         if bucket.paused_until and bucket.paused_until > now:
             return 0, (bucket.paused_until - now).total_seconds()
         per_second = app.send_rate_per_minute / 60.0 * _factor(bucket, now)
@@ -53,7 +62,10 @@ def rate_take_many(
         elapsed = max((now - bucket.refilled_at).total_seconds(), 0.0)
         tokens = min(capacity, bucket.tokens + elapsed * per_second)
         granted = min(max(want, 0), int(tokens))
-        bucket.tokens, bucket.refilled_at = tokens - granted, now
+        # Never back: a taker whose clock reads earlier than the last refill
+        # (another host's clock) would let the next taker count that time twice.
+        bucket.tokens = tokens - granted
+        bucket.refilled_at = max(now, bucket.refilled_at)
         bucket.save(update_fields=["tokens", "refilled_at"])
         if granted:
             return granted, 0.0
@@ -79,8 +91,7 @@ def rate_throttled(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        SendRateBucket.objects.get_or_create(app=app)
-        bucket = SendRateBucket.objects.select_for_update().get(app=app)
+        bucket = _locked_bucket(app, now)
         bucket.slowdown = max(MIN_SLOWDOWN, _factor(bucket, now) / 2)
         bucket.throttled_at = now
         bucket.paused_until = now + timedelta(seconds=pause_seconds)
