@@ -52,6 +52,9 @@ from media_library.models import MediaState
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 2.0
+# Senders take about this many seconds of the app's rate at once: waking for
+# every single send cost a core at 50 sends a second (bench/dispatch_rate.py).
+GATHER_SECONDS = 0.25
 
 
 class Outcome(Enum):
@@ -91,7 +94,9 @@ def sender_run(*, campaign_id: int, slot: int, token: str) -> SliceResult:
         if image is None:
             return SliceResult(sent, None)
         granted, wait = rate_take_many(
-            app=campaign.partner_app, want=settings.CAMPAIGN_SEND_BATCH
+            app=campaign.partner_app,
+            want=settings.CAMPAIGN_SEND_BATCH,
+            gather_seconds=GATHER_SECONDS,
         )
         if not granted:
             if wait >= left:
@@ -233,29 +238,38 @@ def _send_claimed(
     # campaign still runs, and keeps recovery away while the request is in flight.
     if not _touch(recipient, claim):
         return Outcome.STOP
-    mine = Recipient.objects.filter(
-        pk=recipient.pk, status=RecipientStatus.SENDING, claimed_by=claim
-    )
     try:
         message_id, wa_id, exchange_id = _request(campaign, recipient, image)
-    except RateLimitedError as exc:
-        _throttled(campaign, mine, exc)
-        return Outcome.STOP
-    except AuthenticationError as exc:
-        _auth_failed(campaign, mine, exc)
-        return Outcome.STOP
-    except ApplicationError as exc:
-        requeue(mine, campaign_id=campaign.pk)
-        campaign_pause_for(campaign, exc.message)
-        return Outcome.STOP
-    except ProviderError as exc:
-        _failed(recipient, mine, exc)
-        return Outcome.DONE
+    except (ProviderError, ApplicationError) as exc:
+        mine = Recipient.objects.filter(
+            pk=recipient.pk, status=RecipientStatus.SENDING, claimed_by=claim
+        )
+        return _not_sent(campaign, recipient, mine, exc)
     _submitted(recipient, claim, message_id, wa_id, exchange_id)
     if campaign.auth_failures:
         Campaign.objects.filter(pk=campaign.pk).update(auth_failures=0)
         campaign.auth_failures = 0
     return Outcome.SENT
+
+
+def _not_sent(
+    campaign: Campaign,
+    recipient: Recipient,
+    mine: QuerySet[Recipient],
+    exc: ProviderError | ApplicationError,
+) -> Outcome:
+    """Settle a send that did not succeed, by what went wrong."""
+    if isinstance(exc, RateLimitedError):
+        _throttled(campaign, mine, exc)
+    elif isinstance(exc, AuthenticationError):
+        _auth_failed(campaign, mine, exc)
+    elif isinstance(exc, ApplicationError):
+        requeue(mine, campaign_id=campaign.pk)
+        campaign_pause_for(campaign, exc.message)
+    else:
+        _failed(recipient, mine, exc)
+        return Outcome.DONE
+    return Outcome.STOP
 
 
 # The two statements every send makes are written in SQL: building them with the

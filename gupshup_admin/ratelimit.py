@@ -45,12 +45,18 @@ def rate_take(*, app: PartnerApp, now: datetime | None = None) -> float:
 
 
 def rate_take_many(
-    *, app: PartnerApp, want: int, now: datetime | None = None
+    *,
+    app: PartnerApp,
+    want: int,
+    gather_seconds: float = 0.0,
+    now: datetime | None = None,
 ) -> tuple[int, float]:
-    """Take up to `want` sends at once (one row lock for a batch of sends).
+    """Take up to `want` sends at once (one row lock for a batch of sends), but
+    none before `gather_seconds` of the current rate have built up (at least one
+    send, at most `want`): takers then wake once per batch, not once per send.
 
     Returns (granted, wait): `granted` sends may go now; when none may, `wait` is
-    the seconds until the next one can.
+    the seconds until enough can.
     """
     with transaction.atomic():
         bucket = _locked_bucket(app, now)
@@ -61,7 +67,8 @@ def rate_take_many(
         capacity = max(1.0, per_second)  # at most one second of burst
         elapsed = max((now - bucket.refilled_at).total_seconds(), 0.0)
         tokens = min(capacity, bucket.tokens + elapsed * per_second)
-        granted = min(max(want, 0), int(tokens))
+        least = max(1, min(int(per_second * gather_seconds), want))
+        granted = min(max(want, 0), int(tokens)) if tokens >= least else 0
         # Never back: a taker whose clock reads earlier than the last refill
         # (another host's clock) would let the next taker count that time twice.
         bucket.tokens = tokens - granted
@@ -69,7 +76,7 @@ def rate_take_many(
         bucket.save(update_fields=["tokens", "refilled_at"])
         if granted:
             return granted, 0.0
-        return 0, (1.0 - tokens) / per_second
+        return 0, (least - tokens) / per_second
 
 
 def rate_refund(*, app: PartnerApp, count: int) -> None:
