@@ -52,8 +52,13 @@ def recipients_recover_orphans(
             .values_list("pk", flat=True)
             .first()
         )
+        # claimed_at too: a live worker touches its claim right before the request
+        # leaves, so a row touched since the scan is not ours to settle.
         mine = Recipient.objects.filter(
-            pk=pk, status=RecipientStatus.SENDING, claimed_by=claim
+            pk=pk,
+            status=RecipientStatus.SENDING,
+            claimed_by=claim,
+            claimed_at=claimed_at,
         )
         if exchange is None:
             requeued += requeue(mine, campaign_id=owner)

@@ -346,12 +346,6 @@ def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
     assert status == {hang: S.UNKNOWN} | dict.fromkeys([first, *rest], S.SUBMITTED)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="campaigns/recovery.py requeues by (pk, status, claimed_by) only: a claim "
-    "touched between its scan and its update is taken from a live worker about to "
-    "send. Matching claimed_at too (the value it read) fixes it.",
-)
 def test_recovery_spares_a_row_its_live_worker_touched_after_the_scan(
     db: None, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
