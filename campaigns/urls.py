@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from campaigns import views
+from campaigns import report_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -23,4 +23,11 @@ urlpatterns = [
     path("<int:pk>/retry/", views.campaign_retry, name="retry"),
     path("<int:pk>/progress.json", views.progress_json, name="progress"),
     path("<int:pk>/retry-preview.json", views.retry_preview_json, name="retry_preview"),
+    path("<int:pk>/report/", report_views.campaign_report, name="report"),
+    path(
+        "<int:pk>/recipients/<int:rid>/",
+        report_views.recipient_history,
+        name="recipient",
+    ),
+    path("<int:pk>/recipients.csv", report_views.recipients_csv, name="recipients_csv"),
 ]
