@@ -110,7 +110,7 @@ def webhooks_drain() -> int:
     while True:
         with transaction.atomic():
             batch = list(
-                WebhookEvent.objects.select_for_update(skip_locked=True)
+                WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(state=WebhookState.RECEIVED)
                 .select_related("partner_app")
                 .order_by("pk")[:DRAIN_BATCH]
