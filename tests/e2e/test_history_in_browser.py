@@ -25,12 +25,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.db import NotSupportedError, connection
+from django.db import connection
 from django.utils import timezone
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
-from campaigns import ingest
 from campaigns.models import Campaign, Recipient
 from gupshup_admin import services as app_services
 from gupshup_admin.models import PartnerApp, WebhookEvent, WebhookState
@@ -112,18 +111,6 @@ def worker(
             print(log_path.read_text(errors="replace")[-4000:])  # shown on failure
 
 
-@pytest.fixture
-def drain_runs(transactional_db: None) -> None:
-    """The callback drain as the worker runs it. Until campaigns/ingest.py
-    locks only its own rows (`select_for_update(..., of=("self",))`),
-    PostgreSQL refuses its query, no callback is ever processed, and this test
-    is an expected failure rather than a minute of waiting."""
-    try:
-        ingest.webhooks_drain()
-    except NotSupportedError as exc:
-        pytest.xfail(f"the callback drain fails on PostgreSQL: {exc}")
-
-
 def _banner(app: PartnerApp) -> MediaFile:
     """A real PNG in the library (the campaign page shows it), with a media id."""
     image = Image.new("RGB", (640, 360), (18, 140, 126))
@@ -168,7 +155,6 @@ def test_a_reviewer_reads_the_funnel_failures_and_timelines_of_a_demo_campaign(
     live_server: Any,
     simulator: Simulator,
     worker: subprocess.Popen[bytes],
-    drain_runs: None,
     admin_user: Any,
     settings: Any,
     tmp_path: Path,
