@@ -5,17 +5,28 @@
 
 Prints one JSON object (after with-postgres.sh's own line). Three measurements:
 
-(a) configured rate: the app may send RATE_PER_MINUTE and the simulator's
-    per-app window allows exactly that; the achieved rate (first to last
-    `submitted_at`) must be ≥ 95 % of it, with zero 429s in the simulator's log;
+(a) configured rate: the app may send RATE_PER_MINUTE (50/s) and the
+    simulator's per-app window allows exactly that; the achieved rate (first to
+    last `submitted_at`) must be ≥ 95 % of it, with zero 429s in the simulator's
+    log (`rate_peak_1s`: the most sends it saw in any one second). The window is
+    60 s long, so the default 25 s never fills it. `--rate-seconds 70` does, and
+    shows that sending at exactly the window's rate meets a 429 once the window
+    is full (the bucket's first token plus 60 s of refill is 3,001, and arrival
+    jitter does the rest): a 60 s pause and a halved rate, ratio 0.51 measured.
+    Configure apps a little under Gupshup's real limit;
 (b) limit lifted: the app at 60,000/min, the simulator unlimited; sends per
     second from the first to the last `submitted_at` must be ≥ 300;
 (c) naive: one `requests.post` after another to the same simulator, for the
     same number of sends as (b) (no database, no bookkeeping).
 
+`*_cores_ours` is the CPU the benchmark's processes used during a phase (this
+script, the simulator, the workers, the PostgreSQL backends), `*_cores_others`
+what everything else on the machine used meanwhile: a busy machine shows there.
 The simulator runs as its own process (`manage.py simulator`), so it does not
-share this script's GIL. The benchmark makes its own database on the server in
-DATABASE_URL and drops it afterwards: nothing of yours is touched.
+share this script's GIL; the workers keep their database connection
+(CONN_MAX_AGE=60), as deployed. `--profile FILE` runs worker 0 under cProfile
+(CPU time). The benchmark makes its own database on the server in DATABASE_URL
+(it needs CREATEDB there) and drops it afterwards: nothing of yours is touched.
 """
 
 from __future__ import annotations
@@ -304,7 +315,8 @@ class CpuShare:
         hz, wall = os.sysconf("SC_CLK_TCK"), time.monotonic() - wall0
         ours = sum(t - ours0.get(pid, 0) for pid, t in ours1.items()) / hz
         self.ours = round(ours / wall, 2)
-        self.others = round(max((busy1 or 0) - busy0, 0) / hz / wall - self.ours, 2)
+        busy = max((busy1 or 0) - busy0, 0) / hz / wall
+        self.others = round(max(busy - self.ours, 0.0), 2)
 
 
 def _our_pids() -> set[int]:
