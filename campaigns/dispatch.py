@@ -52,9 +52,9 @@ from media_library.models import MediaState
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 2.0
-# Senders take about this many seconds of the app's rate at once: waking for
-# every single send cost a core at 50 sends a second (bench/dispatch_rate.py).
-GATHER_SECONDS = 0.25
+# Senders take about this many seconds of the app's rate at once (one send below
+# 10/s): waking for every single send cost a core at 50/s (bench/dispatch_rate.py).
+GATHER_SECONDS = 0.1
 
 
 class Outcome(Enum):
