@@ -13,19 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import pytest
-from django.db import connection
 from django.utils import timezone
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
@@ -36,79 +29,14 @@ from gupshup_admin.models import PartnerApp, WebhookEvent, WebhookState
 from gupshup_admin.simulator import Simulator
 from media_library import services as media_services
 from media_library.models import MediaFile, MediaState, ProviderMedia
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import login, needs_postgresql, screenshot
 from tests.factories import SIM_MEDIA_ID, phones, sim_app, sim_campaign
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL: a db_worker process must share the test database, "
-    "and the SQLite test database is in this process's memory (`make test` and "
-    "`scripts/with-postgres.sh` run it)",
-)
+pytestmark = needs_postgresql
 
-REPO = Path(__file__).resolve().parents[2]
 DELIVERED = phones(4)
 NOT_ON_WHATSAPP = phones(1, start=10, suffix="1002")[0]
 OPTED_OUT = phones(1, start=11, suffix="1012")[0]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    user = quote(str(db.get("USER") or ""), safe="")
-    password = quote(str(db.get("PASSWORD") or ""), safe="")
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    return f"postgres://{auth}{db['HOST']}:{db['PORT']}/{quote(str(db['NAME']))}"
-
-
-@pytest.fixture
-def worker(
-    live_server: Any, simulator: Simulator, settings: Any, tmp_path: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A real task worker on the test database (sends and callbacks)."""
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks_db.DatabaseBackend",
-            "QUEUES": ["default", "sends", "media", "callbacks"],
-        }
-    }  # the settings signal resets django_tasks' cached backends
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "gupshup_admin.settings",
-        "DATABASE_URL": _database_url(),
-        "SECRET_KEY": settings.SECRET_KEY,
-        "SECRETS_ENCRYPTION_KEYS": ",".join(settings.SECRETS_ENCRYPTION_KEYS),
-        "TASKS_BACKEND": "db",
-        "GUPSHUP_API_BASE": simulator.base_url,
-        "COMMBOX_API_BASE": simulator.commbox_base_url,
-        "CAMPAIGN_SENDER_SLICE_SECONDS": "1",
-        "PROVIDER_CONNECT_TIMEOUT": "2",
-        "PROVIDER_READ_TIMEOUT": "2",
-        "DEBUG": "false",
-        "PYTHONUNBUFFERED": "1",
-    }
-    log_path = tmp_path / "worker.log"
-    command = [sys.executable, "manage.py", "db_worker", "--queue-name", "*",
-               "--interval", "0.1", "--no-startup-delay", "--no-reload"]  # fmt: skip
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, stopped as one
-        )
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=10)
-            print(log_path.read_text(errors="replace")[-4000:])  # shown on failure
 
 
 def _banner(app: PartnerApp) -> MediaFile:
