@@ -35,9 +35,7 @@ import argparse
 import dataclasses
 import json
 import os
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,9 +45,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pg import (
+    bench_database,
+    bench_env,
+    django_setup,
+    free_port,
+    on_postgres,
+    wait_until_up,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 WORKERS = 4
@@ -67,67 +74,24 @@ def main() -> None:
         "--profile", metavar="FILE", help="run worker 0 under cProfile, stats to FILE"
     )
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL", "")
-    if not server.startswith(("postgres://", "postgresql://")):
-        script = REPO / "scripts" / "with-postgres.sh"
-        os.execv(script, [str(script), sys.executable, *sys.argv])  # noqa: S606
+    server = on_postgres()
     with tempfile.TemporaryDirectory() as tmp, bench_database(server) as url:
-        env = bench_env(url, Path(tmp))
+        env = bench_env(
+            url,
+            Path(tmp),
+            PROVIDER_READ_TIMEOUT="10",
+            CAMPAIGN_SENDERS=str(WORKERS),
+            CAMPAIGN_SENDER_SLICE_SECONDS="5",
+            # Workers keep their connection, as deployed (the default 0
+            # reconnects on every poll of the queue).
+            CONN_MAX_AGE="60",
+        )
         os.environ.update(env)
         django_setup()
         if args.profile:
             env["BENCH_PROFILE"] = str(Path(args.profile).resolve())
         result = run(env, Path(tmp), args.rate_seconds, args.unlimited_sends)
     print(json.dumps(result))
-
-
-@contextmanager
-def bench_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the server of `server_url`, dropped afterwards."""
-    import psycopg
-
-    parts = urlsplit(server_url)
-    name = f"gupshup_admin_bench_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def bench_env(database_url: str, tmp: Path) -> dict[str, str]:
-    """The environment of this process, the workers and the simulator."""
-    from cryptography.fernet import Fernet
-
-    return {
-        "DJANGO_SETTINGS_MODULE": "gupshup_admin.settings",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "SECRETS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "TASKS_BACKEND": "db",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        "PROVIDER_READ_TIMEOUT": "10",
-        "CAMPAIGN_SENDERS": str(WORKERS),
-        "CAMPAIGN_SENDER_SLICE_SECONDS": "5",
-        # Workers keep their connection, as deployed (the default 0 reconnects
-        # on every poll of the queue).
-        "CONN_MAX_AGE": "60",
-    }
-
-
-def django_setup() -> None:
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def run(
@@ -165,12 +129,6 @@ def run(
 # --- the processes -------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def simulator(env: dict[str, str], tmp: Path) -> Iterator[str]:
     """`manage.py simulator` in its own process: no callbacks, no faults."""
@@ -185,7 +143,7 @@ def simulator(env: dict[str, str], tmp: Path) -> Iterator[str]:
     OURS.add(proc.pid)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{url}/_sim/health", proc)
+        wait_until_up(f"{url}/_sim/health", proc, "simulator")
         yield url
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -199,19 +157,6 @@ def sim_config() -> dict[str, Any]:
     app = dataclasses.replace(DEMO.capi_app, rate_per_minute=None)
     apps = [dataclasses.asdict(app), dataclasses.asdict(DEMO.non_capi_app)]
     return {"apps": apps, "rate_per_minute": RATE_PER_MINUTE}
-
-
-def wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the simulator exited with {proc.returncode}")
-        try:
-            requests.get(url, timeout=1).raise_for_status()
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit("the simulator did not start within 30 s")
 
 
 # CPU time (not wall time) of one worker, written when it exits.

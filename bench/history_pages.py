@@ -25,13 +25,13 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+from _pg import bench_database, on_postgres  # noqa: E402
+
 SHARES = [0.6, 0.25, 0.1, 0.05]  # of the rows, per campaign (the first is biggest)
 TARGET_MEDIAN_MS = 300.0
 TARGET_QUERIES = 15
@@ -92,34 +92,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL", "")
-    if not server.startswith(("postgres://", "postgresql://")):
-        script = REPO / "scripts" / "with-postgres.sh"
-        os.execv(script, [str(script), sys.executable, *sys.argv])  # noqa: S606
+    server = on_postgres()
     with bench_database(server) as url:
         django_setup(url)
         result = run(args.rows, args.runs)
     print(json.dumps(result))
-
-
-@contextmanager
-def bench_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the server of `server_url`, dropped afterwards."""
-    import psycopg
-
-    parts = urlsplit(server_url)
-    name = f"gupshup_admin_history_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def django_setup(database_url: str) -> None:
