@@ -11,6 +11,7 @@ to. An event for a send not written yet is parked and attached when it appears.
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,15 @@ MOVES_FROM: dict[str, list[str]] = {
     "read": [*_SETTLED, S.ENQUEUED, S.SENT, S.DELIVERED],
     "failed": [*_SETTLED, S.ENQUEUED, S.SENT],
 }
+
+
+# Whether any event may be parked: a drain checks once per batch, so the usual
+# case (nothing parked) costs no lookup per event. Unset means "maybe".
+parked_may_exist: ContextVar[bool] = ContextVar("parked_may_exist", default=True)
+
+
+def parked_events_exist() -> bool:
+    return StatusEvent.objects.filter(recipient=None).exists()
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,7 @@ def _park(
     )
     if not same.exists():
         _row(app, item, source).save()
+        parked_may_exist.set(True)
 
 
 def _attach(recipient: Recipient, row: StatusEvent) -> str:
@@ -163,10 +174,11 @@ def _attach(recipient: Recipient, row: StatusEvent) -> str:
     _move(recipient, row)
     # This event may have revealed the wamid that earlier, gsId-less events
     # were parked under.
-    status_events_match_parked(
-        message_ids=[recipient.message_id] if recipient.message_id else [],
-        wamids=[w for w in {recipient.wamid, row.wamid} if w],
-    )
+    if parked_may_exist.get():
+        status_events_match_parked(
+            message_ids=[recipient.message_id] if recipient.message_id else [],
+            wamids=[w for w in {recipient.wamid, row.wamid} if w],
+        )
     return "applied"
 
 

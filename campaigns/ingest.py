@@ -12,7 +12,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.callbacks import webhook_event_process
+from campaigns.callbacks import (
+    parked_events_exist,
+    parked_may_exist,
+    webhook_event_process,
+)
 from gupshup_admin.models import PartnerApp, WebhookDrain, WebhookEvent, WebhookState
 from gupshup_admin.providers.http import mask_value
 from gupshup_admin.taskutils import enqueue_on_commit
@@ -108,18 +112,28 @@ def webhooks_drain() -> int:
     WebhookDrain.objects.filter(pk=1).update(requested=False)
     done = 0
     while True:
-        with transaction.atomic():
-            batch = list(
-                WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(state=WebhookState.RECEIVED)
-                .select_related("partner_app")
-                .order_by("pk")[:DRAIN_BATCH]
-            )
-            for event in batch:
-                _process_safely(event)
+        hint = parked_may_exist.set(parked_events_exist())
+        try:
+            batch = _drain_batch()
+        finally:
+            parked_may_exist.reset(hint)
         if not batch:
             return done
-        done += len(batch)
+        done += batch
+
+
+def _drain_batch() -> int:
+    """Process up to DRAIN_BATCH received callbacks in one transaction."""
+    with transaction.atomic():
+        batch = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(state=WebhookState.RECEIVED)
+            .select_related("partner_app")
+            .order_by("pk")[:DRAIN_BATCH]
+        )
+        for event in batch:
+            _process_safely(event)
+    return len(batch)
 
 
 def _process_safely(event: WebhookEvent) -> None:

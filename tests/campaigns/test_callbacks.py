@@ -156,3 +156,25 @@ def test_malformed_and_other_payloads_are_kept_with_their_state(
     event = WebhookEvent.objects.create(partner_app=campaign.partner_app, body="{nope")
     webhook_event_process(event=event)
     assert event.state == WebhookState.INVALID and "Expecting" in event.error
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_the_drain_matches_parked_events_in_the_same_batch_or_a_later_one(
+    campaign: Campaign, together: bool
+) -> None:
+    from campaigns.ingest import webhooks_drain
+
+    enqueued, _sent, delivered, _read = bodies("v2", message(), drop_gsid=True)
+
+    def store(body: Any) -> None:
+        WebhookEvent.objects.create(
+            partner_app=campaign.partner_app, body=json.dumps(body)
+        )
+
+    store(delivered)  # parked: its wamid is not known yet
+    if not together:
+        assert webhooks_drain() == 1
+    store(enqueued)  # reveals the wamid
+    webhooks_drain()
+    assert recipient().status == RecipientStatus.DELIVERED
+    assert not StatusEvent.objects.filter(recipient=None).exists()
