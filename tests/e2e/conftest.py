@@ -3,6 +3,7 @@ with the provider simulator running in-process as a real HTTP server."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -15,9 +16,15 @@ from urllib.parse import quote
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.utils import timezone
+from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from gupshup_admin.models import PartnerApp
 from gupshup_admin.simulator import Simulator, SimulatorConfig
+from media_library import services as media_services
+from media_library.models import MediaFile, MediaState, ProviderMedia
+from tests.factories import SIM_MEDIA_ID
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by
 # the tests themselves are still synchronous and safe.
@@ -167,3 +174,23 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+def banner(app: PartnerApp) -> MediaFile:
+    """A real PNG in the library (pages show it), with a ready media id for `app`."""
+    image = Image.new("RGB", (640, 360), (18, 140, 126))
+    ImageDraw.Draw(image).text((60, 160), "SPRING SALE", fill=(255, 255, 255))
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    buf.seek(0)
+    media = media_services.media_file_create(fileobj=buf, name="spring-banner.png")
+    now = timezone.now()
+    ProviderMedia.objects.create(
+        media_file=media.media_file,
+        partner_app=app,
+        state=MediaState.READY,
+        media_id=SIM_MEDIA_ID,
+        uploaded_at=now,
+        expires_at=now + media_services.media_id_lifetime(),
+    )
+    return media.media_file

@@ -10,44 +10,21 @@ once and Pause lands while the campaign is still sending. That needs PostgreSQL
 
 from __future__ import annotations
 
-import io
 import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
-from PIL import Image
 from playwright.sync_api import Page, expect
 
 from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
 from gupshup_admin.models import PartnerApp
 from gupshup_admin.simulator import Simulator
-from media_library import services as media_services
-from media_library.models import MediaFile, MediaState, ProviderMedia
-from tests.e2e.conftest import login, needs_postgresql, screenshot
-from tests.factories import SIM_MEDIA_ID, phones, sim_app, sim_campaign, sim_template
+from tests.e2e.conftest import banner, login, needs_postgresql, screenshot
+from tests.factories import phones, sim_app, sim_campaign, sim_template
 
 RECIPIENTS = phones(20)
 BAD_ROW = "12345,Bob,5%"
-
-
-def _banner(app: PartnerApp) -> MediaFile:
-    """A real PNG in the library, with a ready media id for the app."""
-    buf = io.BytesIO()
-    Image.new("RGB", (640, 360), "tomato").save(buf, "PNG")
-    buf.seek(0)
-    media = media_services.media_file_create(fileobj=buf, name="spring-banner.png")
-    now = timezone.now()
-    ProviderMedia.objects.create(
-        media_file=media.media_file,
-        partner_app=app,
-        state=MediaState.READY,
-        media_id=SIM_MEDIA_ID,
-        uploaded_at=now,
-        expires_at=now + media_services.media_id_lifetime(),
-    )
-    return media.media_file
 
 
 def _csv(path: Path) -> Path:
@@ -76,7 +53,7 @@ def test_a_marketer_loads_a_csv_starts_pauses_resumes_and_sees_it_complete(
     settings.MEDIA_ROOT = tmp_path / "media"
     app = sim_app(rate_per_minute=120, name="Demo shop (simulator)")
     sim_template(app)
-    _banner(app)
+    banner(app)
     login(page, live_server.url)
 
     page.click("#campaigns-link a.section")
@@ -167,7 +144,7 @@ def test_a_marketer_previews_a_retry_of_failed_recipients_and_sends_them_again(
     settings.MEDIA_ROOT = tmp_path / "media"
     app = sim_app(name="Demo shop")
     campaign = sim_campaign(phones=phones(6), app=app)
-    Campaign.objects.filter(pk=campaign.pk).update(media_file=_banner(app))
+    Campaign.objects.filter(pk=campaign.pk).update(media_file=banner(app))
     rows = list(campaign.recipients.order_by("pk"))
     Recipient.objects.filter(pk__in=[r.pk for r in rows[:3]]).update(
         status=RecipientStatus.FAILED,

@@ -19,44 +19,20 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
-from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
 from campaigns.models import Campaign, Recipient
 from gupshup_admin import services as app_services
-from gupshup_admin.models import PartnerApp, WebhookEvent, WebhookState
+from gupshup_admin.models import WebhookEvent, WebhookState
 from gupshup_admin.simulator import Simulator
-from media_library import services as media_services
-from media_library.models import MediaFile, MediaState, ProviderMedia
-from tests.e2e.conftest import login, needs_postgresql, screenshot
-from tests.factories import SIM_MEDIA_ID, phones, sim_app, sim_campaign
+from tests.e2e.conftest import banner, login, needs_postgresql, screenshot
+from tests.factories import phones, sim_app, sim_campaign
 
 pytestmark = needs_postgresql
 
 DELIVERED = phones(4)
 NOT_ON_WHATSAPP = phones(1, start=10, suffix="1002")[0]
 OPTED_OUT = phones(1, start=11, suffix="1012")[0]
-
-
-def _banner(app: PartnerApp) -> MediaFile:
-    """A real PNG in the library (the campaign page shows it), with a media id."""
-    image = Image.new("RGB", (640, 360), (18, 140, 126))
-    ImageDraw.Draw(image).text((60, 160), "SPRING SALE", fill=(255, 255, 255))
-    buf = io.BytesIO()
-    image.save(buf, "PNG")
-    buf.seek(0)
-    media = media_services.media_file_create(fileobj=buf, name="spring-banner.png")
-    now = timezone.now()
-    ProviderMedia.objects.create(
-        media_file=media.media_file,
-        partner_app=app,
-        state=MediaState.READY,
-        media_id=SIM_MEDIA_ID,
-        uploaded_at=now,
-        expires_at=now + media_services.media_id_lifetime(),
-    )
-    return media.media_file
 
 
 def _wait_until_settled(campaign: Campaign, worker: Any, seconds: float = 60) -> None:
@@ -94,7 +70,7 @@ def test_a_reviewer_reads_the_funnel_failures_and_timelines_of_a_demo_campaign(
     assert hook.startswith(live_server.url)
     numbers = [*DELIVERED, NOT_ON_WHATSAPP, OPTED_OUT]
     campaign = sim_campaign(phones=numbers, app=app, name="Spring sale")
-    Campaign.objects.filter(pk=campaign.pk).update(media_file=_banner(app))
+    Campaign.objects.filter(pk=campaign.pk).update(media_file=banner(app))
     login(page, live_server.url)
 
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
