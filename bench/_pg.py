@@ -102,13 +102,15 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], name: str) -> None:
 def processes(
     commands: list[list[str]], env: dict[str, str], tmp: Path, name: str
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Run `manage.py` commands (logs in tmp); SIGTERM, then SIGKILL, at the end."""
+    """Run `manage.py` commands, or `-m module …` ones (logs in tmp); SIGTERM,
+    then SIGKILL, at the end."""
     procs = []
     for number, command in enumerate(commands):
         log = (tmp / f"{name}{number}.log").open("wb")
+        argv = command if command[0] == "-m" else ["manage.py", *command]
         procs.append(
             subprocess.Popen(
-                [sys.executable, "manage.py", *command],
+                [sys.executable, *argv],
                 cwd=REPO,
                 env={**os.environ, **env},
                 stdout=log,

@@ -3,7 +3,7 @@
     .venv/bin/python bench/callback_ingest.py          # on a throwaway PostgreSQL
     scripts/with-postgres.sh .venv/bin/python bench/callback_ingest.py
 
-The web server (`manage.py runserver`, threaded) and one `db_worker` for the
+The web server (gunicorn, 2 processes x 8 threads) and one `db_worker` for the
 `callbacks` queue run as their own processes on a database of their own. Client
 threads POST the four status callbacks (enqueued, sent, delivered, read, v2
 format, secret in the header) of every recipient of a submitted campaign, in a
@@ -44,7 +44,9 @@ def main() -> None:
     server = on_postgres()
     with tempfile.TemporaryDirectory() as tmp, bench_database(server) as url:
         port = free_port()
-        env = bench_env(url, Path(tmp), SITE_URL=f"http://127.0.0.1:{port}")
+        env = bench_env(
+            url, Path(tmp), SITE_URL=f"http://127.0.0.1:{port}", CONN_MAX_AGE="60"
+        )
         import os
 
         os.environ.update(env)
@@ -108,7 +110,9 @@ def run(env: dict[str, str], tmp: Path, port: int) -> dict[str, Any]:
 
     campaign, bodies = prepare()
     app = campaign.partner_app
-    web = ["runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"]
+    # gunicorn, as deployed: 2 processes x 8 threads on the 2 cores.
+    web = ["-m", "gunicorn", "gupshup_admin.wsgi:application", "--workers", "2"]
+    web += ["--threads", "8", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     worker = ["db_worker", "--queue-name", "callbacks", "--interval", "0.05"]
     worker += ["--no-startup-delay", "--no-reload"]
     with processes([web, worker], env, tmp, "ingest") as procs:
