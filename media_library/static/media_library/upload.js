@@ -57,6 +57,7 @@
       else finish(ui, false, "err", "Rejected: " + (body.error || "the server answered " + xhr.status + "."));
     };
     xhr.onerror = () => finish(ui, false, "err", "The upload did not reach the server; check the connection and try again.");
+    xhr.onabort = () => finish(ui, false, "err", "The upload was stopped before it finished; try again.");
     xhr.send(data);
   }
 
