@@ -12,13 +12,6 @@ from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
 
 RATE_WINDOW = timedelta(seconds=60)
 MIN_WINDOW = timedelta(seconds=5)
-DONE = {
-    RecipientStatus.SUBMITTED,
-    RecipientStatus.ENQUEUED,
-    RecipientStatus.SENT,
-    RecipientStatus.DELIVERED,
-    RecipientStatus.READ,
-}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -140,8 +141,6 @@ def _go(
 
 def _start_senders(campaign: Campaign, slots: Iterable[int] | None = None) -> int:
     """Give each slot a fresh token (retiring any older sender) and a task."""
-    from django.conf import settings
-
     from campaigns import tasks
 
     count = 0
@@ -159,8 +158,6 @@ def _start_senders(campaign: Campaign, slots: Iterable[int] | None = None) -> in
 
 def campaign_revive_senders(*, campaign: Campaign, silent_since: datetime) -> int:
     """Replace senders whose heart stopped before `silent_since` (a dead worker)."""
-    from django.conf import settings
-
     live = set(
         SenderLease.objects.filter(
             campaign=campaign, heartbeat_at__gte=silent_since
