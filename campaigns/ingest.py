@@ -17,6 +17,7 @@ from campaigns.callbacks import (
     parked_may_exist,
     webhook_event_process,
 )
+from campaigns.drain import webhook_events_process_batch
 from gupshup_admin.models import PartnerApp, WebhookDrain, WebhookEvent, WebhookState
 from gupshup_admin.providers.http import mask_value
 from gupshup_admin.taskutils import enqueue_on_commit
@@ -131,9 +132,21 @@ def _drain_batch() -> int:
             .select_related("partner_app")
             .order_by("pk")[:DRAIN_BATCH]
         )
+        if batch:
+            _process_batch_safely(batch)
+    return len(batch)
+
+
+def _process_batch_safely(batch: list[WebhookEvent]) -> None:
+    """The batched path; if it breaks, each event alone, so one bad event
+    cannot hold the others back."""
+    try:
+        with transaction.atomic():
+            webhook_events_process_batch(events=batch)
+    except Exception:
+        logger.exception("A batch of %d callbacks fell back to one by one", len(batch))
         for event in batch:
             _process_safely(event)
-    return len(batch)
 
 
 def _process_safely(event: WebhookEvent) -> None:
