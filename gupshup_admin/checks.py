@@ -23,21 +23,29 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
 
 
 def _check_stored_secret() -> list[CheckMessage]:
-    from gupshup_admin.models import CommBoxChannel, PartnerApp
-
+    """One stored value of every `…_encrypted` field must decrypt."""
     try:
-        app = PartnerApp.objects.exclude(callback_secret_encrypted="").first()
-        channel = CommBoxChannel.objects.exclude(api_key_encrypted="").first()
+        for model, names in crypto.encrypted_fields():
+            for name in names:
+                row = (
+                    model._default_manager.exclude(**{name: ""})
+                    .values_list("pk", name)
+                    .first()
+                )
+                if row is not None:
+                    _decrypts(row[1], f"{model._meta.label} pk={row[0]} field {name}")
     except DatabaseError:
         return []  # tables not migrated yet: nothing stored to check
-    try:
-        if app is not None:
-            crypto.decrypt(app.callback_secret_encrypted)
-        if channel is not None:
-            crypto.decrypt(channel.api_key_encrypted)
     except crypto.SecretDecryptionError as exc:
         return [Error(str(exc), id="gupshup_admin.E002")]
     return []
+
+
+def _decrypts(ciphertext: str, where: str) -> None:
+    try:
+        crypto.decrypt(ciphertext)
+    except crypto.SecretDecryptionError as exc:
+        raise crypto.SecretDecryptionError(f"{exc} (first found: {where})") from exc
 
 
 @register()

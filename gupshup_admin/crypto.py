@@ -1,7 +1,11 @@
 """Secrets at rest: MultiFernet over the keys in SECRETS_ENCRYPTION_KEYS.
 
 The first key encrypts; every key decrypts, so a new key can be put in front and
-old ciphertexts re-encrypted later (`rotate_token`).
+old ciphertexts re-encrypted later (`manage.py rotate_keys`).
+
+Which columns hold secrets is a naming rule: every concrete model field whose name
+ends in `_encrypted` holds a Fernet ciphertext (or ""), and `encrypted_fields()`
+finds them all, so rotation and the start-up check need no list to keep in step.
 """
 
 from __future__ import annotations
@@ -9,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 
 SETTING = "SECRETS_ENCRYPTION_KEYS"
+ENCRYPTED_SUFFIX = "_encrypted"
 
 
 class SecretDecryptionError(ImproperlyConfigured):
@@ -82,3 +89,17 @@ def rotate(ciphertext: str) -> str:
         raise SecretDecryptionError(
             f"A stored secret cannot be decrypted with {SETTING}."
         ) from exc
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], list[str]]]:
+    """Every installed model with the names of its `…_encrypted` fields."""
+    found = []
+    for model in apps.get_models():
+        names = [
+            field.name
+            for field in model._meta.concrete_fields
+            if field.name.endswith(ENCRYPTED_SUFFIX)
+        ]
+        if names:
+            found.append((model, names))
+    return found
