@@ -169,6 +169,8 @@ def _attach(recipient: Recipient, row: StatusEvent) -> str:
         with transaction.atomic():
             row.save()
     except IntegrityError:
+        # Nothing moves, but a repeat may still be the first to tell the wamid.
+        _remember_wamid(recipient, row.wamid)
         return "duplicate"
     _remember_wamid(recipient, row.wamid)
     _move(recipient, row)

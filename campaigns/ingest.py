@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -25,14 +26,40 @@ from gupshup_admin.taskutils import enqueue_on_commit
 logger = logging.getLogger(__name__)
 REJECTED_BODY_CHARS = 2000
 DRAIN_BATCH = 200
+# Callbacks still unprocessed after this long get a drain from the tick.
+DRAIN_STALL_SECONDS = 60
 KEPT_HEADERS = ("content-type", "user-agent", "x-forwarded-for", "content-length")
 
 
-def callback_secret_ok(app: PartnerApp, presented: str) -> bool:
+# Callback secrets are remembered per process for a few seconds, so a flood of
+# callbacks does not read and decrypt the app row each time. Saving an app
+# forgets its entry in this process; other processes see a new secret within
+# SECRET_CACHE_SECONDS.
+SECRET_CACHE_SECONDS = 10.0
+_secrets: dict[int, tuple[float, str]] = {}
+
+
+def callback_secret(app_pk: int) -> str | None:
+    """The app's callback secret ("" when it has none); None: no such app."""
+    now = time.monotonic()
+    cached = _secrets.get(app_pk)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    app = PartnerApp.objects.filter(pk=app_pk).first()
+    if app is None:
+        return None  # not remembered: made-up app ids must not fill the cache
+    _secrets[app_pk] = (now + SECRET_CACHE_SECONDS, app.callback_secret)
+    return app.callback_secret
+
+
+def callback_secret_forget(app_pk: int) -> None:
+    _secrets.pop(app_pk, None)
+
+
+def callback_secret_ok(secret: str | None, presented: str) -> bool:
     """Constant-time comparison with the app's callback secret."""
-    secret = app.callback_secret
     return bool(presented and secret) and hmac.compare_digest(
-        presented.encode(), secret.encode()
+        presented.encode(), str(secret).encode()
     )
 
 
@@ -50,14 +77,14 @@ def _headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def webhook_receive(
     *,
-    app: PartnerApp,
+    app_id: int,
     body: bytes,
     headers: Mapping[str, str],
     remote_addr: str | None,
 ) -> WebhookEvent:
     """Store an authenticated callback as it came and ask for it to be processed."""
     event = WebhookEvent.objects.create(
-        partner_app=app,
+        partner_app_id=app_id,
         body=body.decode("utf-8", errors="replace"),
         headers=_headers(headers),
         remote_addr=remote_addr,
@@ -68,7 +95,7 @@ def webhook_receive(
 
 def webhook_reject(
     *,
-    app: PartnerApp | None,
+    app_id: int | None,
     body: bytes,
     headers: Mapping[str, str],
     remote_addr: str | None,
@@ -77,7 +104,7 @@ def webhook_reject(
     """Keep a record of a refused callback (cut short); nothing is processed."""
     logger.warning("Callback refused from %s: %s", remote_addr, reason)
     return WebhookEvent.objects.create(
-        partner_app=app,
+        partner_app_id=app_id,
         state=WebhookState.REJECTED,
         body=body[:REJECTED_BODY_CHARS].decode("utf-8", errors="replace"),
         headers=_headers(headers),
@@ -88,20 +115,44 @@ def webhook_reject(
 
 
 def webhooks_drain_request() -> None:
-    """Enqueue a drain unless one is already on its way."""
+    """Enqueue a drain unless one is already on its way: one UPDATE.
+
+    The flag row is made after every `migrate` (`webhook_drain_row_ensure`); if
+    it is missing anyway, or a requested drain never ran, the tick's
+    `webhooks_drain_watchdog` requests one.
+    """
     from campaigns import tasks
 
-    now = timezone.now()
     flipped = WebhookDrain.objects.filter(pk=1, requested=False).update(
-        requested=True, requested_at=now
+        requested=True, requested_at=timezone.now()
     )
-    if not flipped:
-        _, created = WebhookDrain.objects.get_or_create(
-            pk=1, defaults={"requested": True, "requested_at": now}
-        )
-        if not created:
-            return
+    if flipped:
+        enqueue_on_commit(tasks.drain_webhooks)
+
+
+def webhook_drain_row_ensure() -> None:
+    WebhookDrain.objects.get_or_create(pk=1)
+
+
+def webhooks_drain_watchdog(*, now: datetime | None = None) -> bool:
+    """Request a drain, whatever the flag says, when callbacks have waited
+    longer than DRAIN_STALL_SECONDS (a lost task, a worker that died in a
+    drain, a missing flag row). Returns whether it did."""
+    from campaigns import tasks
+
+    now = now or timezone.now()
+    waited = now - timedelta(seconds=DRAIN_STALL_SECONDS)
+    waiting = WebhookEvent.objects.filter(
+        state=WebhookState.RECEIVED, received_at__lt=waited
+    )
+    if not waiting.exists():
+        return False
+    WebhookDrain.objects.update_or_create(
+        pk=1, defaults={"requested": True, "requested_at": now}
+    )
+    logger.warning("Callbacks waited over %s s: drain requested", DRAIN_STALL_SECONDS)
     enqueue_on_commit(tasks.drain_webhooks)
+    return True
 
 
 def webhooks_drain() -> int:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from campaigns.callbacks import status_events_match_parked
 from campaigns.dispatch import requeue
+from campaigns.ingest import webhooks_drain_watchdog
 from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
 from gupshup_admin.models import ApiExchange
 
@@ -81,12 +82,15 @@ class TickResult:
     requeued: int = 0
     unknown: int = 0
     matched: int = 0
+    drain_requested: bool = False
 
     def __str__(self) -> str:
+        drain = ", a drain requested for waiting callbacks"
         return (
             f"{self.started} scheduled campaign(s) started, {self.revived} sender(s) "
             f"revived, {self.requeued} orphaned send(s) re-queued, {self.unknown} "
             f"marked unknown, {self.matched} parked callback(s) matched"
+            f"{drain if self.drain_requested else ''}"
         )
 
 
@@ -106,4 +110,5 @@ def campaigns_tick(*, now: datetime | None = None) -> TickResult:
             campaign=campaign, silent_since=_stale_before(now)
         )
     matched = status_events_match_parked()
-    return TickResult(started, revived, requeued, unknown, matched)
+    drain = webhooks_drain_watchdog(now=now)
+    return TickResult(started, revived, requeued, unknown, matched, drain)

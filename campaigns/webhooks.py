@@ -15,7 +15,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from campaigns import ingest
-from gupshup_admin.models import PartnerApp
 
 
 def _answer(status: int, message: str) -> JsonResponse:
@@ -36,19 +35,25 @@ def gupshup_callback(
         return _answer(
             413, f"Callbacks are limited to {settings.WEBHOOK_MAX_BYTES} bytes."
         )
-    app = PartnerApp.objects.filter(pk=app_pk).first()
+    secret = ingest.callback_secret(app_pk)
     presented = token or request.headers.get(settings.WEBHOOK_SECRET_HEADER, "")
     body, headers = request.body, request.headers
     remote_addr = request.META.get("REMOTE_ADDR")
-    if app is None or not ingest.callback_secret_ok(app, presented):
+    if not ingest.callback_secret_ok(secret, presented):
         reason = (
             f"no partner app {app_pk}"
-            if app is None
+            if secret is None
             else ("wrong secret" if presented else "no secret in the URL or header")
         )
         ingest.webhook_reject(
-            app=app, reason=reason, body=body, headers=headers, remote_addr=remote_addr
+            app_id=None if secret is None else app_pk,
+            reason=reason,
+            body=body,
+            headers=headers,
+            remote_addr=remote_addr,
         )
         return _answer(403, "Forbidden: the callback secret is missing or wrong.")
-    ingest.webhook_receive(app=app, body=body, headers=headers, remote_addr=remote_addr)
+    ingest.webhook_receive(
+        app_id=app_pk, body=body, headers=headers, remote_addr=remote_addr
+    )
     return _answer(200, "stored")

@@ -137,3 +137,63 @@ def test_a_flood_enqueues_one_drain_until_it_runs(
 def test_only_post_is_allowed(client: Client, campaign: Campaign) -> None:
     url = reverse("webhooks:gupshup", args=[campaign.partner_app.pk])
     assert client.get(url).status_code == 405
+
+
+def test_a_callback_costs_two_queries_once_the_apps_secret_is_known(
+    client: Client, campaign: Campaign, django_assert_max_num_queries: Any
+) -> None:
+    secret = campaign.partner_app.callback_secret
+    assert post(client, campaign, callback("v2-sent"), **{HEADER: secret}).status_code
+    with django_assert_max_num_queries(2):  # store it, flag a drain
+        response = post(client, campaign, callback("v2-failed"), **{HEADER: secret})
+    assert response.status_code == 200
+
+
+def test_a_new_callback_secret_takes_effect_at_once_and_the_old_one_stops(
+    client: Client, campaign: Campaign
+) -> None:
+    from gupshup_admin import crypto
+
+    app = campaign.partner_app
+    old = app.callback_secret
+    assert (
+        post(client, campaign, callback("v2-sent"), **{HEADER: old}).status_code == 200
+    )
+    app.callback_secret_encrypted = crypto.encrypt("a-brand-new-callback-secret")
+    app.save()
+    assert (
+        post(client, campaign, callback("v2-sent"), **{HEADER: old}).status_code == 403
+    )
+    fresh = "a-brand-new-callback-secret"
+    assert post(client, campaign, callback("v2-sent"), **{HEADER: fresh}).status_code
+    assert WebhookEvent.objects.filter(state=WebhookState.REJECTED).count() == 1
+
+
+@pytest.mark.parametrize("trouble", ["flag stuck", "flag row missing"])
+def test_the_tick_requests_a_drain_for_callbacks_left_waiting(
+    campaign: Campaign, monkeypatch: Any, trouble: str
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns import ingest
+    from campaigns.recovery import campaigns_tick
+
+    queued: list[Any] = []
+    monkeypatch.setattr(ingest, "enqueue_on_commit", lambda task: queued.append(task))
+    if trouble == "flag stuck":
+        WebhookDrain.objects.update(requested=True)  # its task was lost
+    else:
+        WebhookDrain.objects.all().delete()
+    event = WebhookEvent.objects.create(
+        partner_app=campaign.partner_app, body=json.dumps(callback("v2-sent"))
+    )
+    assert not campaigns_tick().drain_requested, "just arrived: not stalled yet"
+    later = timezone.now() + timedelta(seconds=ingest.DRAIN_STALL_SECONDS + 1)
+    assert campaigns_tick(now=later).drain_requested
+    assert len(queued) == 1 and WebhookDrain.objects.get().requested
+    ingest.webhooks_drain()
+    event.refresh_from_db()
+    assert event.state == WebhookState.PROCESSED
+    assert not campaigns_tick(now=later).drain_requested
