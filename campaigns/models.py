@@ -24,6 +24,13 @@ class CampaignState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class ApprovalState(models.TextChoices):
+    NONE = "none", "Not approved"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    VOIDED = "voided", "Approval voided"
+
+
 class Campaign(models.Model):
     name = models.CharField(max_length=200)
     partner_app = models.ForeignKey(PartnerApp, on_delete=models.PROTECT)
@@ -63,9 +70,35 @@ class Campaign(models.Model):
     auth_failures = models.PositiveSmallIntegerField(
         default=0, help_text="Sends refused for authentication in a row."
     )
+    # Four-eyes (campaigns/approvals.py): the latest decision, by whom, and what
+    # was approved: the audience count and a fingerprint of content + audience.
+    approval = models.CharField(
+        max_length=10, choices=ApprovalState.choices, default=ApprovalState.NONE
+    )
+    approval_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approval_at = models.DateTimeField(null=True, blank=True)
+    approval_note = models.TextField(
+        blank=True, help_text="Why it was rejected, or why the approval was voided."
+    )
+    approved_recipients = models.PositiveIntegerField(null=True, blank=True)
+    approval_fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            (
+                "send_campaign",
+                "Can start, schedule, pause, resume, cancel and retry campaigns",
+            ),
+            ("approve_campaign", "Can approve or reject campaigns of others"),
+            ("export_recipients", "Can download a campaign's recipients as CSV"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -38,6 +38,16 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+def _non_negative_int(name: str, default: int) -> int:
+    try:
+        value = int(env.int(name, default=default))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number.") from exc
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 or more.")
+    return value
+
+
 # --- Core ------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -64,6 +74,7 @@ INSTALLED_APPS = [
     "gupshup_admin.apps.GupshupAdminConfig",
     "media_library",
     "campaigns",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +247,9 @@ MEDIA_CONVERT_WEBP = env.bool("MEDIA_CONVERT_WEBP", default=True)
 # --- Campaigns -------------------------------------------------------------
 # A scheduled campaign more than this late does not start without confirmation.
 CAMPAIGN_LATE_START_MINUTES = env.int("CAMPAIGN_LATE_START_MINUTES", default=30)
+# Four-eyes: a campaign with more recipients than this needs approval by someone
+# other than its author before it can start; 0 turns approval off.
+CAMPAIGN_APPROVAL_THRESHOLD = _non_negative_int("CAMPAIGN_APPROVAL_THRESHOLD", 0)
 # Sender tasks per running campaign (more than the worker processes gains nothing).
 CAMPAIGN_SENDERS = env.int("CAMPAIGN_SENDERS", default=4)
 # A sender works this long, then re-enqueues itself (so pauses and other queues

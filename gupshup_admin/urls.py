@@ -6,6 +6,7 @@ from django.urls import include, path
 admin.site.site_header = "Gupshup Admin"
 admin.site.site_title = "Gupshup Admin"
 admin.site.index_title = "WhatsApp image marketing"
+handler403 = "gupshup_admin.access.permission_denied_page"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
