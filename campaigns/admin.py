@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns import reports, services
+from campaigns import drafts, reports, services
 from campaigns.admin_history import (  # also registers the WebhookEvent admin
     CHANGE_LIST_TEMPLATE,
     EstimatedCountPaginator,
@@ -24,6 +24,7 @@ from campaigns.models import (
     RecipientImport,
 )
 from gupshup_admin.exceptions import ApplicationError
+from gupshup_admin.roles import SEND
 
 _STATE_COLOURS = {
     CampaignState.DRAFT: ("#555", "#eee"),
@@ -44,6 +45,11 @@ CAMPAIGN_RECORD = [
     "started_at",
     "finished_at",
     "auth_failures",
+    "approval",
+    "approval_by",
+    "approval_at",
+    "approval_note",
+    "approved_recipients",
 ]
 CAMPAIGN_CONTENT = [
     "name",
@@ -114,7 +120,9 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["partner_app", "created_by"]
     search_fields = ["name"]
     date_hierarchy = "created_at"
-    autocomplete_fields = ["partner_app", "template", "media_file"]
+    # Not the app: its autocomplete needs the app admin, which marketers may not
+    # see (token hints); a plain list of app names is enough for a handful.
+    autocomplete_fields = ["template", "media_file"]
     readonly_fields = CAMPAIGN_RECORD
     fields = (*CAMPAIGN_CONTENT, *CAMPAIGN_RECORD)
     inlines = [RecipientImportInline]
@@ -141,6 +149,14 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # campaigns are made on the campaign page, which checks them
+
+    def save_model(
+        self, request: HttpRequest, obj: Campaign, form: Any, change: bool
+    ) -> None:
+        # An edit of what is sent voids the campaign's approval.
+        drafts.campaign_update(
+            campaign=obj, changed=form.changed_data, user_id=request.user.pk
+        )
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: Campaign | None = None
@@ -223,7 +239,7 @@ class RecipientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("campaigns.change_recipient")
+        return request.user.has_perm(SEND)
 
     def _resolve(
         self, request: HttpRequest, queryset: QuerySet[Recipient], outcome: str

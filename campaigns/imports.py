@@ -13,6 +13,9 @@ from typing import IO
 
 from django.db import transaction
 
+from audit.models import AuditAction
+from audit.services import audit_record
+from campaigns.approvals import campaign_approval_void
 from campaigns.models import Campaign, RecipientImport
 from campaigns.recipients_csv import PHONE_HEADERS, recipients_import_csv
 from gupshup_admin.exceptions import ApplicationError
@@ -31,15 +34,17 @@ def recipients_import(
 ) -> RecipientImport:
     """Import a CSV into the campaign and record the outcome.
 
-    The recipients and the record are saved together. Raises ApplicationError
-    (nothing saved) for a file without a phone column or a campaign that no
-    longer takes recipients.
+    The recipients, the record and its audit line are saved together, under the
+    campaign's row lock (a start waits for it). Recipients added to an approved
+    campaign void its approval. Raises ApplicationError (nothing saved) for a
+    file without a phone column or a campaign that no longer takes recipients.
     """
     with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         report = recipients_import_csv(
             campaign=campaign, fileobj=fileobj, region=region or None
         )
-        return RecipientImport.objects.create(
+        record = RecipientImport.objects.create(
             campaign=campaign,
             filename=(filename or "upload.csv")[:255],
             accepted=report.accepted,
@@ -49,6 +54,27 @@ def recipients_import(
             delimiter=report.delimiter,
             phone_column=report.phone_column,
             created_by_id=user_id,
+        )
+        _audit_import(campaign, record, user_id)
+    return record
+
+
+def _audit_import(
+    campaign: Campaign, record: RecipientImport, user_id: int | None
+) -> None:
+    audit_record(
+        actor_id=user_id,
+        action=AuditAction.RECIPIENTS_IMPORTED,
+        target=campaign,
+        summary=f"Loaded {record.filename}: {record.accepted} accepted, "
+        f"{record.rejected} rejected, {record.duplicates} duplicate(s).",
+        details={"import": record.pk, "accepted": record.accepted},
+    )
+    if record.accepted:
+        campaign_approval_void(
+            campaign=campaign,
+            user_id=user_id,
+            reason=f"{record.accepted} recipient(s) were loaded after the approval",
         )
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -17,7 +16,9 @@ from django.views.decorators.http import require_GET
 
 from campaigns import reports
 from campaigns.models import Campaign, Recipient, RecipientStatus
+from gupshup_admin.access import permission_required
 from gupshup_admin.providers.failure_codes import failure_explained
+from gupshup_admin.roles import EXPORT
 
 FOUND_MAX = 25
 SERIES = [("delivered", "Delivered"), ("read", "Read"), ("failed", "Failed")]
@@ -27,7 +28,7 @@ def _context(request: HttpRequest, title: str, **context: Any) -> dict[str, Any]
     return {**admin.site.each_context(request), "title": title, **context}
 
 
-@staff_member_required
+@permission_required("campaigns.view_recipient", doing="see campaign reports")
 @require_GET
 def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("partner_app"), pk=pk)
@@ -58,7 +59,9 @@ def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/report.html", context)
 
 
-@staff_member_required
+@permission_required(
+    "campaigns.view_statusevent", doing="see recipients' send timelines"
+)
 @require_GET
 def recipient_history(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
     recipient = get_object_or_404(
@@ -76,7 +79,7 @@ def recipient_history(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
     return render(request, "campaigns/recipient.html", context)
 
 
-@staff_member_required
+@permission_required(EXPORT, doing="download recipients")
 @require_GET
 def recipients_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Streamed, so that a million rows start arriving at once and never sit in

@@ -12,9 +12,15 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from audit.models import AuditAction
+from audit.services import audit_record
+from campaigns.approvals import (
+    campaign_approval_check,
+    campaign_approval_recheck_locked,
+)
 from campaigns.dispatch import campaign_complete
 from campaigns.models import (
     Campaign,
@@ -29,6 +35,16 @@ from gupshup_admin.taskutils import enqueue_at, enqueue_on_commit
 from media_library import services as media_services
 
 STARTABLE = [CampaignState.DRAFT, CampaignState.SCHEDULED]
+
+
+def _audit(
+    campaign: Campaign, user_id: int | None, action: AuditAction, summary: str,
+    **details: object,
+) -> None:  # fmt: skip
+    audit_record(
+        actor_id=user_id, action=action, target=campaign, summary=summary,
+        details=details,
+    )  # fmt: skip
 
 
 def _refused(campaign: Campaign, doing: str) -> ApplicationError:
@@ -67,11 +83,23 @@ def campaign_start(
 ) -> Preflight:
     """Start now, or schedule when `scheduled_at` is in the future.
 
-    Raises ApplicationError naming each failed pre-flight check, or when a late
+    Raises ApplicationError when the campaign needs an approval it does not have
+    (campaigns/approvals.py), naming each failed pre-flight check, or when a late
     scheduled start needs confirmation.
     """
+    return _start(campaign, user_id=user_id, confirm_late=confirm_late)
+
+
+def _start(
+    campaign: Campaign,
+    *,
+    user_id: int | None,
+    confirm_late: bool,
+    on_schedule: bool = False,
+) -> Preflight:
     if campaign.state not in STARTABLE:
         raise _refused(campaign, "started")
+    campaign_approval_check(campaign=campaign)
     result = _checked(campaign, user_id=user_id)
     now = timezone.now()
     if campaign.scheduled_at and campaign.scheduled_at > now:
@@ -79,7 +107,16 @@ def campaign_start(
         return result
     if result.needs_confirmation and not confirm_late:
         raise ApplicationError(result.needs_confirmation, extra={"preflight": result})
-    _go(campaign, STARTABLE, user_id=user_id, started=True)
+    summary = "Started on schedule." if on_schedule else "Started."
+    _go(
+        campaign,
+        STARTABLE,
+        user_id=user_id,
+        started=True,
+        action=AuditAction.CAMPAIGN_STARTED,
+        summary=f"{summary} {result.pending} recipient(s) to send.",
+        actor_id=None if on_schedule else user_id,
+    )
     return result
 
 
@@ -88,11 +125,15 @@ def _schedule(campaign: Campaign, user_id: int | None) -> None:
 
     assert campaign.scheduled_at is not None
     with transaction.atomic():
+        campaign_approval_recheck_locked(campaign=campaign)
         moved = Campaign.objects.filter(pk=campaign.pk, state__in=STARTABLE).update(
             state=CampaignState.SCHEDULED, started_by_id=user_id, state_reason=""
         )
         if not moved:
             raise _refused(campaign, "scheduled")
+        when = timezone.localtime(campaign.scheduled_at).strftime("%Y-%m-%d %H:%M %Z")
+        _audit(campaign, user_id, AuditAction.CAMPAIGN_SCHEDULED,
+               f"Scheduled to start at {when}.")  # fmt: skip
         enqueue_at(tasks.start_scheduled_campaign, campaign.scheduled_at, campaign.pk)
     campaign.refresh_from_db()
 
@@ -104,7 +145,12 @@ def campaign_start_scheduled(*, campaign: Campaign) -> bool:
     if campaign.scheduled_at and campaign.scheduled_at > timezone.now():
         return False
     try:
-        campaign_start(campaign=campaign, user_id=campaign.started_by_id)
+        _start(
+            campaign,
+            user_id=campaign.started_by_id,
+            confirm_late=False,
+            on_schedule=True,
+        )
     except ApplicationError as exc:
         Campaign.objects.filter(pk=campaign.pk, state=CampaignState.SCHEDULED).update(
             state=CampaignState.DRAFT, state_reason=f"Did not start: {exc.message}"
@@ -119,8 +165,13 @@ def _go(
     *,
     user_id: int | None,
     started: bool = False,
+    action: AuditAction | None = None,
+    summary: str = "",
+    actor_id: int | None = None,
 ) -> None:
-    """Move to running and start the senders, in one transaction."""
+    """Move to running and start the senders, in one transaction; a first start
+    checks the approval again under the row lock. Writes `action` to the audit
+    trail, by `actor_id` (None: the system)."""
     changes: dict[str, object] = {
         "state": CampaignState.RUNNING,
         "state_reason": "",
@@ -130,11 +181,15 @@ def _go(
     if started:
         changes.update(started_by_id=user_id, started_at=timezone.now())
     with transaction.atomic():
+        if started:
+            campaign_approval_recheck_locked(campaign=campaign)
         moved = Campaign.objects.filter(pk=campaign.pk, state__in=from_states).update(
             **changes
         )
         if not moved:
             raise _refused(campaign, "started")
+        if action is not None:
+            _audit(campaign, actor_id, action, summary)
         _start_senders(campaign)
     campaign.refresh_from_db()
 
@@ -170,11 +225,13 @@ def campaign_revive_senders(*, campaign: Campaign, silent_since: datetime) -> in
 
 def campaign_pause(*, campaign: Campaign, user_id: int | None) -> None:
     """Running → paused; senders stop before their next send."""
-    paused = Campaign.objects.filter(
-        pk=campaign.pk, state=CampaignState.RUNNING
-    ).update(state=CampaignState.PAUSED, state_reason="Paused by an operator.")
-    if not paused:
-        raise _refused(campaign, "paused")
+    with transaction.atomic():
+        paused = Campaign.objects.filter(
+            pk=campaign.pk, state=CampaignState.RUNNING
+        ).update(state=CampaignState.PAUSED, state_reason="Paused by an operator.")
+        if not paused:
+            raise _refused(campaign, "paused")
+        _audit(campaign, user_id, AuditAction.CAMPAIGN_PAUSED, "Paused.")
     campaign.refresh_from_db()
 
 
@@ -182,13 +239,16 @@ def campaign_resume(*, campaign: Campaign, user_id: int | None) -> None:
     """Paused → running, after the pre-flight checks pass again."""
     if campaign.state != CampaignState.PAUSED:
         raise _refused(campaign, "resumed")
+    resumed = AuditAction.CAMPAIGN_RESUMED
     if not _open_rows(campaign).exists():
-        _go(campaign, [CampaignState.PAUSED], user_id=user_id)
+        _go(campaign, [CampaignState.PAUSED], user_id=user_id, action=resumed,
+            summary="Resumed; nothing was left.", actor_id=user_id)  # fmt: skip
         campaign_complete(campaign)
         campaign.refresh_from_db()
         return
     _checked(campaign, user_id=user_id)
-    _go(campaign, [CampaignState.PAUSED], user_id=user_id)
+    _go(campaign, [CampaignState.PAUSED], user_id=user_id, action=resumed,
+        summary="Resumed.", actor_id=user_id)  # fmt: skip
 
 
 def campaign_cancel(*, campaign: Campaign, user_id: int | None) -> int:
@@ -208,6 +268,8 @@ def campaign_cancel(*, campaign: Campaign, user_id: int | None) -> int:
         cancelled = Recipient.objects.filter(
             campaign=campaign, status=RecipientStatus.PENDING
         ).update(status=RecipientStatus.CANCELLED, updated_at=timezone.now())
+        _audit(campaign, user_id, AuditAction.CAMPAIGN_CANCELLED,
+               f"Cancelled; {cancelled} recipient(s) will not be sent.")  # fmt: skip
     campaign.refresh_from_db()
     return cancelled
 
@@ -250,6 +312,10 @@ def campaign_retry_failed(
         )
         if count:
             _send_again(campaign, user_id=user_id)
+            which = ", ".join(codes) if codes else "any error"
+            _audit(campaign, user_id, AuditAction.CAMPAIGN_RETRIED,
+                   f"{count} failed recipient(s) sent again ({which}).",
+                   codes=list(codes))  # fmt: skip
     return count
 
 
@@ -268,6 +334,24 @@ def recipients_resolve_unknown(
     """An operator settles "unknown" rows: `submitted` (it arrived), `failed`
     (it did not and should not be sent), or `resend` (it did not: send again)."""
     rows = recipients.filter(status=RecipientStatus.UNKNOWN)
+    if outcome not in ("submitted", "failed", "resend"):
+        raise ApplicationError(f"Unknown outcome {outcome!r}.")
+    with transaction.atomic():
+        _audit_resolved(rows, outcome, user_id)
+        return _resolve(rows, outcome, user_id)
+
+
+def _audit_resolved(
+    rows: QuerySet[Recipient], outcome: str, user_id: int | None
+) -> None:
+    per_campaign = rows.values("campaign_id").annotate(n=Count("pk")).order_by()
+    counts = {row["campaign_id"]: row["n"] for row in per_campaign}
+    for campaign in Campaign.objects.filter(pk__in=counts):
+        text = f"{counts[campaign.pk]} unknown send(s) resolved as {outcome}."
+        _audit(campaign, user_id, AuditAction.UNKNOWNS_RESOLVED, text)
+
+
+def _resolve(rows: QuerySet[Recipient], outcome: str, user_id: int | None) -> int:
     note = f"Resolved by an operator as {outcome}."
     now = timezone.now()
     if outcome == "submitted":
@@ -281,8 +365,6 @@ def recipients_resolve_unknown(
             error_message=note,
             updated_at=now,
         )
-    if outcome != "resend":
-        raise ApplicationError(f"Unknown outcome {outcome!r}.")
     campaign_ids = set(rows.values_list("campaign_id", flat=True))
     stopped = Campaign.objects.filter(
         pk__in=campaign_ids, state__in=[CampaignState.CANCELLED, *STARTABLE]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from campaigns import report_views, views
+from campaigns import approval_views, report_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -21,6 +21,8 @@ urlpatterns = [
     path("<int:pk>/resume/", views.campaign_resume, name="resume"),
     path("<int:pk>/cancel/", views.campaign_cancel, name="cancel"),
     path("<int:pk>/retry/", views.campaign_retry, name="retry"),
+    path("<int:pk>/approve/", approval_views.campaign_approve, name="approve"),
+    path("<int:pk>/reject/", approval_views.campaign_reject, name="reject"),
     path("<int:pk>/progress.json", views.progress_json, name="progress"),
     path("<int:pk>/retry-preview.json", views.retry_preview_json, name="retry_preview"),
     path("<int:pk>/report/", report_views.campaign_report, name="report"),

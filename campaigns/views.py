@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.forms import Form
@@ -22,7 +21,9 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from campaigns import imports, services
+from audit.selectors import audit_events_for
+from campaigns import drafts, imports, services
+from campaigns.approvals import campaign_approval_status
 from campaigns.forms import CampaignForm, PasteForm, UploadForm
 from campaigns.models import (
     Campaign,
@@ -34,7 +35,9 @@ from campaigns.models import (
 )
 from campaigns.preflight import campaign_preflight
 from campaigns.selectors import campaign_progress
+from gupshup_admin.access import permission_required
 from gupshup_admin.exceptions import ApplicationError
+from gupshup_admin.roles import SEND
 
 PAGE_SIZE = 25
 RECIPIENTS_PAGE_SIZE = 50
@@ -45,11 +48,16 @@ POLLED = [CampaignState.RUNNING, CampaignState.SCHEDULED]
 RETRYABLE = [CampaignState.RUNNING, CampaignState.PAUSED, CampaignState.COMPLETED]
 
 
+VIEW = "campaigns.view_campaign"
+LOAD = "campaigns.add_recipient"
+AUDIT_LINES = 50
+
+
 def _page(request: HttpRequest, title: str, **context: Any) -> dict[str, Any]:
     return {**admin.site.each_context(request), "title": title, **context}
 
 
-@staff_member_required
+@permission_required(VIEW, doing="see campaigns")
 @require_GET
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = (
@@ -70,26 +78,39 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/list.html", context)
 
 
-@staff_member_required
+@permission_required("campaigns.add_campaign", doing="create campaigns")
 @require_http_methods(["GET", "POST"])
 def campaign_create(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        campaign: Campaign = form.save(commit=False)
-        campaign.created_by_id = request.user.pk
-        campaign.save()
+        data = form.cleaned_data
+        campaign = drafts.campaign_create(
+            user_id=request.user.pk,
+            name=data["name"],
+            partner_app=data["partner_app"],
+            kind=data["kind"],
+            template=data.get("template"),
+            media_file=data["media_file"],
+            caption=data.get("caption", ""),
+            scheduled_at=data.get("scheduled_at"),
+        )
         messages.success(request, f"{campaign} was created: now load its recipients.")
         return redirect(_detail_url(campaign, "recipients"))
     context = _page(request, "New campaign", form=form)
     return render(request, "campaigns/create.html", context)
 
 
-@staff_member_required
+@permission_required(VIEW, doing="see campaigns")
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(
         Campaign.objects.select_related(
-            "partner_app", "template", "media_file", "created_by", "started_by"
+            "partner_app",
+            "template",
+            "media_file",
+            "created_by",
+            "started_by",
+            "approval_by",
         ),
         pk=pk,
     )
@@ -104,7 +125,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         progress=progress,
         counts=[(s, label, progress.counts.get(s, 0)) for s, label in _STATUSES],
         preflight=preflight,
-        estimate=_about(preflight.estimated) if preflight else "",
+        estimate=duration_text(preflight.estimated) if preflight else "",
         schedule_pending=bool(
             campaign.scheduled_at and campaign.scheduled_at > timezone.now()
         ),
@@ -120,6 +141,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         statuses=_STATUSES,
         filters=request.GET,
         is_template=campaign.kind == CampaignKind.TEMPLATE,
+        approval=campaign_approval_status(campaign=campaign),
+        audit_lines=audit_events_for(target=campaign)[:AUDIT_LINES],
     )
     return render(request, "campaigns/detail.html", context)
 
@@ -127,7 +150,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 _STATUSES: list[tuple[str, str]] = list(RecipientStatus.choices)
 
 
-def _about(duration: timedelta) -> str:
+def duration_text(duration: timedelta) -> str:
     minutes = max(round(duration.total_seconds() / 60), 1)
     hours, minutes = divmod(minutes, 60)
     parts = [(hours, "hour"), (minutes, "minute")]
@@ -198,7 +221,7 @@ def _load(request: HttpRequest, pk: int, form: Form, load: Load) -> HttpResponse
     return _act(request, pk, run, "recipients")
 
 
-@staff_member_required
+@permission_required(LOAD, doing="load recipients")
 @require_POST
 def recipients_upload(request: HttpRequest, pk: int) -> HttpResponse:
     def load(
@@ -215,7 +238,7 @@ def recipients_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return _load(request, pk, UploadForm(request.POST, request.FILES), load)
 
 
-@staff_member_required
+@permission_required(LOAD, doing="load recipients")
 @require_POST
 def recipients_paste(request: HttpRequest, pk: int) -> HttpResponse:
     def load(
@@ -231,7 +254,7 @@ def recipients_paste(request: HttpRequest, pk: int) -> HttpResponse:
     return _load(request, pk, PasteForm(request.POST), load)
 
 
-@staff_member_required
+@permission_required("campaigns.view_recipientimport", doing="see recipient imports")
 @require_GET
 def rejected_csv(request: HttpRequest, pk: int, import_pk: int) -> HttpResponse:
     record = get_object_or_404(RecipientImport, pk=import_pk, campaign_id=pk)
@@ -244,7 +267,7 @@ def rejected_csv(request: HttpRequest, pk: int, import_pk: int) -> HttpResponse:
     return response
 
 
-@staff_member_required
+@permission_required(SEND, doing="start campaigns")
 @require_POST
 def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     confirm_late = request.POST.get("confirm_late") == "1"
@@ -264,7 +287,7 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, run)
 
 
-@staff_member_required
+@permission_required(SEND, doing="pause campaigns")
 @require_POST
 def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
     def run(campaign: Campaign, user_id: int | None) -> str:
@@ -274,7 +297,7 @@ def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, run)
 
 
-@staff_member_required
+@permission_required(SEND, doing="resume campaigns")
 @require_POST
 def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
     def run(campaign: Campaign, user_id: int | None) -> str:
@@ -284,7 +307,7 @@ def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, run)
 
 
-@staff_member_required
+@permission_required(SEND, doing="cancel campaigns")
 @require_POST
 def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     def run(campaign: Campaign, user_id: int | None) -> str:
@@ -294,7 +317,7 @@ def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, run)
 
 
-@staff_member_required
+@permission_required(SEND, doing="retry failed recipients")
 @require_POST
 def campaign_retry(request: HttpRequest, pk: int) -> HttpResponse:
     codes = request.POST.getlist("code")
@@ -316,14 +339,14 @@ def _recipients_text(count: int) -> str:
     return f"{count} recipient{'s' if count != 1 else ''} will be"
 
 
-@staff_member_required
+@permission_required(VIEW, doing="see campaigns")
 @require_GET
 def progress_json(request: HttpRequest, pk: int) -> JsonResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("partner_app"), pk=pk)
     return JsonResponse(campaign_progress(campaign=campaign).as_json())
 
 
-@staff_member_required
+@permission_required(SEND, doing="retry failed recipients")
 @require_GET
 def retry_preview_json(request: HttpRequest, pk: int) -> JsonResponse:
     campaign = get_object_or_404(Campaign, pk=pk)

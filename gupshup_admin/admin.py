@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -150,16 +151,23 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             app_token=form.cleaned_data.get("new_app_token", ""),
             partner_secret=form.cleaned_data.get("new_partner_secret", ""),
             clear_app_token=form.cleaned_data.get("clear_app_token", False),
+            user_id=request.user.pk,
         )
 
-    @admin.action(description="Check health of the selected apps (in the background)")
+    @admin.action(
+        description="Check health of the selected apps (in the background)",
+        permissions=["change"],
+    )
     def check_health_action(
         self, request: HttpRequest, queryset: QuerySet[PartnerApp]
     ) -> None:
         count = _enqueue_each(queryset, tasks.check_app_health, request)
         self.message_user(request, f"Health checks queued for {count} app(s).")
 
-    @admin.action(description="Sync templates of the selected apps (in the background)")
+    @admin.action(
+        description="Sync templates of the selected apps (in the background)",
+        permissions=["change"],
+    )
     def sync_templates_action(
         self, request: HttpRequest, queryset: QuerySet[PartnerApp]
     ) -> None:
@@ -195,7 +203,7 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def _button(self, request: HttpRequest, pk: int, run: Any) -> HttpResponse:
         app = get_object_or_404(PartnerApp, pk=pk)
         if not self.has_change_permission(request, app):
-            return HttpResponseRedirect(reverse("admin:index"))
+            raise PermissionDenied("Only those who may change partner apps can.")
         try:
             level, text = run(app, request.user.pk)
         except (ProviderError, ApplicationError) as exc:
@@ -263,7 +271,9 @@ class CommBoxChannelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, obj: CommBoxChannel, form: Any, change: bool
     ) -> None:
         services.commbox_channel_update_secrets(
-            channel=obj, api_key=form.cleaned_data.get("new_api_key", "")
+            channel=obj,
+            api_key=form.cleaned_data.get("new_api_key", ""),
+            user_id=request.user.pk,
         )
 
 

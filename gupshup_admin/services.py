@@ -16,6 +16,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditAction
+from audit.services import audit_record, audit_secrets_changed
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.exchanges import http_client
 from gupshup_admin.models import (
@@ -47,17 +49,29 @@ def partner_app_update_secrets(
     app_token: str = "",
     partner_secret: str = "",
     clear_app_token: bool = False,
+    user_id: int | None = None,
 ) -> PartnerApp:
-    """Store new secrets (blank = keep the stored one) and save the app."""
+    """Store new secrets (blank = keep the stored one) and save the app.
+
+    A secret that changed goes to the audit trail as its field and masked hint.
+    """
+    changed: dict[str, str] = {}  # secret → its new hint ("" when cleared)
+    if clear_app_token and app.has_app_token:
+        changed["app token"] = ""
     if clear_app_token:
         app.set_app_token("", source=TokenSource.NONE)
-    if app_token:
+    if app_token and app_token != app.app_token:
         app.set_app_token(app_token, source=TokenSource.PASTED)
         app.health_status = HealthStatus.UNKNOWN
-    if partner_secret:
+        changed["app token"] = f"pasted {app.app_token_hint}"
+    if partner_secret and partner_secret != app.partner_secret:
         app.set_partner_secret(partner_secret)
+        changed["partner client secret"] = f"set {app.partner_secret_hint}"
     app.full_clean()
-    app.save()
+    with transaction.atomic():
+        app.save()
+        if changed:
+            audit_secrets_changed(actor_id=user_id, target=app, changed=changed)
     return app
 
 
@@ -110,15 +124,22 @@ def _fetch_token_once(
     )
     token = client.app_token(app_id=app.app_id, partner_token=jwt).token
     app.set_app_token(token, source=TokenSource.FETCHED)
-    app.save(
-        update_fields=[
-            "app_token_encrypted",
-            "app_token_hint",
-            "app_token_source",
-            "app_token_updated_at",
-            "updated_at",
-        ]
-    )
+    with transaction.atomic():
+        app.save(
+            update_fields=[
+                "app_token_encrypted",
+                "app_token_hint",
+                "app_token_source",
+                "app_token_updated_at",
+                "updated_at",
+            ]
+        )
+        audit_secrets_changed(
+            actor_id=user_id,
+            target=app,
+            changed={"app token": f"fetched {app.app_token_hint}"},
+            action=AuditAction.APP_TOKEN_FETCHED,
+        )
     return token
 
 
@@ -308,13 +329,25 @@ def partner_app_sync_templates(
 
 
 def commbox_channel_update_secrets(
-    *, channel: CommBoxChannel, api_key: str = ""
+    *, channel: CommBoxChannel, api_key: str = "", user_id: int | None = None
 ) -> CommBoxChannel:
-    """Store a new API key (blank = keep the stored one) and save the channel."""
+    """Store a new API key (blank = keep the stored one) and save the channel;
+    a changed key goes to the audit trail as its hint."""
+    changed = bool(api_key) and (
+        not channel.api_key_encrypted or api_key != channel.api_key
+    )
     if api_key:
         channel.set_api_key(api_key)
     channel.full_clean()
-    channel.save()
+    with transaction.atomic():
+        channel.save()
+        if changed:
+            audit_secrets_changed(
+                actor_id=user_id,
+                target=channel,
+                changed={"API key": f"set {channel.api_key_hint}"},
+                action=AuditAction.CHANNEL_KEY_CHANGED,
+            )
     return channel
 
 
@@ -370,5 +403,13 @@ def partner_app_register_callback(
             version=int(settings.GUPSHUP_CALLBACK_VERSION),
             meta={settings.WEBHOOK_SECRET_HEADER: app.callback_secret},
         ),
+    )
+    audit_record(
+        actor_id=user_id,
+        action=AuditAction.APP_CALLBACK_REGISTERED,
+        target=app,
+        summary=f"Delivery callbacks registered to {url}, with the app's callback "
+        f"secret in the {settings.WEBHOOK_SECRET_HEADER} header.",
+        details={"url": url, "header": settings.WEBHOOK_SECRET_HEADER},
     )
     return url

@@ -79,7 +79,10 @@ class MediaFileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def dimensions(self, obj: MediaFile) -> str:
         return f"{obj.width}×{obj.height}" if obj.width else "—"
 
-    @admin.action(description="Mirror to every active app and CommBox channel")
+    @admin.action(
+        description="Mirror to every active app and CommBox channel",
+        permissions=["change"],
+    )
     def mirror_everywhere(
         self, request: HttpRequest, queryset: QuerySet[MediaFile]
     ) -> None:
@@ -91,7 +94,9 @@ class MediaFileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             )
         self.message_user(request, f"Mirroring queued for {queryset.count()} file(s).")
 
-    @admin.action(description="Retry failed and expired media ids")
+    @admin.action(
+        description="Retry failed and expired media ids", permissions=["change"]
+    )
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[MediaFile]) -> None:
         count = services.media_mirror_retry(
             media_files=list(queryset), user_id=request.user.pk

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -16,12 +15,15 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from gupshup_admin.access import permission_required
 from gupshup_admin.models import CommBoxChannel, PartnerApp
 from media_library import services
 from media_library.models import MediaFile, MediaState, ProviderMedia
 from media_library.validation import MediaRejected
 
 PAGE_SIZE = 24
+VIEW = "media_library.view_mediafile"
+MIRROR = "media_library.change_mediafile"
 STATES = ["ready", "expiring", "expired", "failed", "pending"]
 
 
@@ -58,7 +60,7 @@ def _filtered(request: HttpRequest) -> QuerySet[MediaFile]:
     return files.distinct()
 
 
-@staff_member_required
+@permission_required(VIEW, doing="see the media library")
 @require_GET
 def library(request: HttpRequest) -> HttpResponse:
     mirrors = ProviderMedia.objects.select_related("partner_app", "commbox_channel")
@@ -81,7 +83,7 @@ def library(request: HttpRequest) -> HttpResponse:
     return render(request, "media_library/library.html", context)
 
 
-@staff_member_required
+@permission_required("media_library.add_mediafile", doing="upload media")
 @require_POST
 def upload(request: HttpRequest) -> JsonResponse:
     """One file per request, so the page can show a progress bar per file."""
@@ -116,7 +118,7 @@ def upload(request: HttpRequest) -> JsonResponse:
     )
 
 
-@staff_member_required
+@permission_required(MIRROR, doing="mirror media")
 @require_POST
 def mirror(request: HttpRequest, pk: int) -> HttpResponse:
     media = get_object_or_404(MediaFile, pk=pk)
@@ -136,7 +138,7 @@ def mirror(request: HttpRequest, pk: int) -> HttpResponse:
     return _back_to_library(request)
 
 
-@staff_member_required
+@permission_required(MIRROR, doing="mirror media")
 @require_POST
 def retry(request: HttpRequest, pk: int) -> HttpResponse:
     media = get_object_or_404(MediaFile, pk=pk)
@@ -164,7 +166,7 @@ def _targets(request: HttpRequest) -> tuple[list[PartnerApp], list[CommBoxChanne
     )
 
 
-@staff_member_required
+@permission_required(VIEW, doing="see the media library")
 @require_GET
 def thumbnail(request: HttpRequest, pk: int) -> FileResponse:
     """Image bytes with their sniffed type; never served as HTML or SVG."""
