@@ -5,18 +5,23 @@ A bad value raises `ImproperlyConfigured` naming the variable.
 
 from __future__ import annotations
 
+import os
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-_env_file = BASE_DIR / ".env"
-if _env_file.exists():
-    environ.Env.read_env(str(_env_file), overwrite=False)
+# ENV_FILE (from the real environment only) names another file; "" reads none.
+_env_file = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file and Path(_env_file).is_file():
+    environ.Env.read_env(_env_file, overwrite=False)
 
 
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -48,6 +53,18 @@ def _non_negative_int(name: str, default: int) -> int:
     return value
 
 
+def _proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """X-Forwarded-Proto → ("HTTP_X_FORWARDED_PROTO", "https"); "" → None."""
+    value = str(env.str(name, default="")).strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a header name; use e.g. X-Forwarded-Proto."
+        )
+    return ("HTTP_" + value.upper().replace("-", "_"), "https")
+
+
 # --- Core ------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -71,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "gupshup_admin.apps.GupshupAdminConfig",
     "media_library",
     "campaigns",
@@ -79,13 +97,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gupshup_admin.security.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a body (CsrfViewMiddleware reads request.POST).
+    "gupshup_admin.uploads.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gupshup_admin.urls"
@@ -139,6 +161,78 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+
+# --- Security: HTTPS, cookies, headers --------------------------------------
+# With DEBUG off the defaults are production's: HTTPS only, secure cookies, HSTS
+# for a year. The demo's .env (plain http on 127.0.0.1) turns the HTTPS-only ones
+# off explicitly. `manage.py check --deploy` is clean with these defaults.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = _non_negative_int(
+    "SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Behind a TLS-terminating proxy: the header it sets to "https" (opt-in, and only
+# when the proxy always sets or strips it), e.g. X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="same-origin")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp). No inline scripts or styles anywhere: the
+# pages' JS and CSS are static files. See gupshup_admin/security.py for the admin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Login throttling (django-axes): a username is locked out from one address after
+# this many failed logins in a row, for this many minutes; other users and other
+# addresses are not. `manage.py axes_reset` (or axes_reset_username) lifts it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = max(1, _non_negative_int("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=_positive("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "gupshup_admin.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "gupshup_admin.security.client_ip"
+# Proxies in front of the site that append to X-Forwarded-For (0: use the peer).
+LOGIN_TRUSTED_PROXIES = _non_negative_int("LOGIN_TRUSTED_PROXIES", 0)
+
+# Uploads are streamed to temporary files on disk (never held in memory) and the
+# request is refused as soon as it passes the largest media limit: by its
+# Content-Length before anything is read, or by the running count while reading.
+FILE_UPLOAD_HANDLERS = ["gupshup_admin.uploads.LimitedUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+# Form fields other than files (e.g. pasted recipient numbers), in bytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = _non_negative_int(
+    "DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024
+)
+
+# Error reports (500 mails to ADMINS) and logs never show a secret.
+DEFAULT_EXCEPTION_REPORTER = "gupshup_admin.redaction.SecretSafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = (
+    "gupshup_admin.redaction.SecretSafeExceptionReporterFilter"
+)
+ADMINS = [(email, email) for email in env.list("ADMINS", default=[])]
 
 # --- Static and media files ------------------------------------------------
 STATIC_URL = "static/"
@@ -216,15 +310,35 @@ SECRETS_ENCRYPTION_KEYS = env.list("SECRETS_ENCRYPTION_KEYS", default=[])
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="IN").upper()
 
 # --- Logging ---------------------------------------------------------------
+# Every handler masks secret shapes (gupshup_admin/redaction.py). mail_admins is
+# Django's own (500 reports to ADMINS when DEBUG is off), with the filter added.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "redact_secrets": {"()": "gupshup_admin.redaction.RedactSecretsFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # --- Media library ---------------------------------------------------------
@@ -276,6 +390,7 @@ EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gupshup-admin@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL  # sender of the 500 reports to ADMINS
 
 # --- Delivery callbacks ----------------------------------------------------
 # The header Gupshup is told (subscription `meta`) to send with the app's secret.

@@ -21,3 +21,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
 TASKS["default"]["BACKEND"] = "django_tasks.backends.immediate.ImmediateBackend"
 PROVIDER_CONNECT_TIMEOUT = 2.0
 PROVIDER_READ_TIMEOUT = 2.0
+# The test client and live_server speak plain http. Production's HTTPS settings
+# are checked by `check --deploy` in tests/gupshup_admin/test_deploy_settings.py.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0

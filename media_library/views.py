@@ -9,15 +9,16 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from gupshup_admin import uploads
 from gupshup_admin.access import permission_required
 from gupshup_admin.models import CommBoxChannel, PartnerApp
-from media_library import services
+from media_library import services, serving
 from media_library.models import MediaFile, MediaState, ProviderMedia
 from media_library.validation import MediaRejected
 
@@ -86,8 +87,13 @@ def library(request: HttpRequest) -> HttpResponse:
 @permission_required("media_library.add_mediafile", doing="upload media")
 @require_POST
 def upload(request: HttpRequest) -> JsonResponse:
-    """One file per request, so the page can show a progress bar per file."""
+    """One file per request, so the page can show a progress bar per file.
+
+    The body is bounded before and while it is read (gupshup_admin/uploads.py).
+    """
     uploaded = request.FILES.get("file")
+    if uploads.upload_was_too_large(request):
+        return uploads.too_large_response()
     if uploaded is None:
         return JsonResponse(
             {"error": "No file was received. Choose a file."}, status=400
@@ -171,10 +177,4 @@ def _targets(request: HttpRequest) -> tuple[list[PartnerApp], list[CommBoxChanne
 def thumbnail(request: HttpRequest, pk: int) -> FileResponse:
     """Image bytes with their sniffed type; never served as HTML or SVG."""
     media = get_object_or_404(MediaFile, pk=pk, kind="image")
-    if media.content_type not in ("image/jpeg", "image/png"):
-        raise Http404("Not an image.")
-    response = FileResponse(media.file.open("rb"), content_type=media.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return serving.media_file_response(media=media)

@@ -10,6 +10,11 @@ from cryptography.fernet import Fernet
 
 DEMO = {
     "DEBUG": "true",
+    # The demo serves plain http on 127.0.0.1: no https redirect, cookies or HSTS.
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
     "GUPSHUP_API_BASE": "http://127.0.0.1:8001",
     "COMMBOX_API_BASE": "http://127.0.0.1:8001/commbox",
     "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",

@@ -441,8 +441,8 @@ def test_the_history_pages_are_for_staff_only(
     client.logout()
     assert client.get(url).status_code == 302  # to the admin login
 
-    User.objects.create_user("bob", "bob@example.com", "bob-password-1")
-    client.login(username="bob", password="bob-password-1")
+    bob = User.objects.create_user("bob", "bob@example.com", "bob-password-1")
+    client.force_login(bob)  # login() has no request, which django-axes needs
     response = client.get(url)
 
     assert response.status_code == 302
