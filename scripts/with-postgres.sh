@@ -23,5 +23,7 @@ as_pg "$PG_BIN/pg_ctl" -D "$DATA/db" -l "$DATA/postgres.log" -w \
   start >/dev/null
 
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/gupshup_admin"
+# For the fault tests that restart the server mid-campaign (tests/faults/).
+export TEST_PG_BIN="$PG_BIN" TEST_PG_DATA="$DATA/db"
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (throwaway)"
 "$@"

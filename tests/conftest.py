@@ -10,6 +10,9 @@ from django.contrib.auth.models import User
 
 from gupshup_admin.models import CommBoxChannel, PartnerApp, TokenSource
 
+# The fault table (docs/faults.md) and its `fault_table` fixture.
+pytest_plugins = ["tests.faults.table"]
+
 APP_ID = "947d28b8-459b-4dfe-9d4c-0ac8c6c245c9"
 APP_TOKEN = "sk_711916ad1d5d4f21a9520fdef20516a1"
 PARTNER_SECRET = "partner-client-secret-42"

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,9 +28,16 @@ from django_tasks_db.models import DBTaskResult
 from campaigns import recovery, services
 from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
 from gupshup_admin.models import ApiExchange, SendRateBucket
-from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig, magic, messages
-from tests.campaigns.conftest import WorkerPool
+from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig, magic
 from tests.factories import phones, sim_app, sim_campaign
+from tests.workers import (
+    ScriptedAnswers,
+    WorkerPool,
+    answers,
+    campaign_state,
+    sent_twice,
+    wait_for,
+)
 
 S = RecipientStatus
 WORKERS = 4
@@ -77,36 +83,18 @@ def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
     recipient, so such a campaign could never finish. Here a 0429 number meets
     MAGIC_429_TIMES 429s and is then accepted, like a real window that clears.
     """
-    seen: Counter[str] = Counter()
-    lock = threading.Lock()
-
-    def classify(destination: str) -> magic.Outcome:
-        if destination.endswith("0429"):
-            with lock:
-                seen[destination] += 1
-                if seen[destination] > MAGIC_429_TIMES:
-                    return magic.Outcome("ok")
-        return magic.classify(destination)
-
-    monkeypatch.setattr(messages, "classify", classify)
+    throttled = [p[1:] for p in mixed_phones() if p.endswith("0429")]
+    first = [magic.classify("0429")] * MAGIC_429_TIMES
+    ScriptedAnswers(
+        dict.fromkeys(throttled, first),
+        then=lambda d: magic.Outcome("ok") if d.endswith("0429") else magic.classify(d),
+    ).install(monkeypatch)
     config = SimulatorConfig(error_rate=0.03, hang_seconds=4, seed=11)
     with Simulator(config) as simulator:
         simulator.add_app(
             dataclasses.replace(DEMO.capi_app, rate_per_minute=WINDOW_PER_MINUTE)
         )
         yield simulator
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {seconds:g} s waiting for {what}")
-        time.sleep(0.05)
-
-
-def campaign_state(campaign: Campaign) -> str:
-    return Campaign.objects.values_list("state", flat=True).get(pk=campaign.pk)
 
 
 @dataclasses.dataclass
@@ -135,11 +123,11 @@ class Run:
             if time.monotonic() - started > DEADLINE_SECONDS:
                 pytest.fail(f"not completed in time: {self.counts()}\n{self.logs()}")
             sent = self.sim.requests("template_msg")
-            twice = _sent_twice(sent)
+            twice = sent_twice(sent)
             assert not twice, f"sent twice (or more): {twice}"
             if not self.killed:
                 self.kill_one_holding_claims()
-            if not self.lifted and _faults(sent)["rate_limited"] >= 3:
+            if not self.lifted and answers(sent)["rate_limited"] >= 3:
                 # The window clears: Gupshup accepts again.
                 self.sim.add_app(DEMO.capi_app)
                 self.lifted = True
@@ -195,15 +183,6 @@ def _exchange_since(pk: int, claimed_at: datetime | None) -> bool:
     return ApiExchange.objects.filter(
         ref=f"recipient:{pk}", created_at__gte=claimed_at
     ).exists()
-
-
-def _sent_twice(requests: list[dict[str, Any]]) -> dict[str, int]:
-    accepted = Counter(r["destination"] for r in requests if r["accepted"])
-    return {phone: n for phone, n in accepted.items() if n > 1}
-
-
-def _faults(requests: list[dict[str, Any]]) -> Counter[str]:
-    return Counter(r["fault"] or str(r["status"]) for r in requests)
 
 
 def start_run(sim: Simulator, pool: WorkerPool, settings: Any) -> Campaign:
@@ -267,7 +246,7 @@ def check_recipient(
 def check_throttling(
     campaign: Campaign, requests: list[dict[str, Any]], rows: list[Recipient]
 ) -> None:
-    faults = _faults(requests)
+    faults = answers(requests)
     assert faults["rate_limited"] >= 3 and faults["magic_429"] >= 4, faults
     for row in rows:
         if row.phone.endswith("0429") and row.error_code != "worker-stopped":
@@ -284,7 +263,7 @@ def print_summary(
         f"\n{len(rows)} recipients, {len(requests)} template/msg requests in "
         f"{seconds:.1f} s with {WORKERS} workers; statuses "
         f"{dict(Counter(r.status for r in rows))}; answers "
-        f"{dict(_faults(requests))}; accepted "
+        f"{dict(answers(requests))}; accepted "
         f"{sum(r['accepted'] for r in requests)}; killed {run.killed} holding "
         f"{len(run.orphans)} claimed rows ({unknown_orphans} with a request "
         f"logged → unknown, {len(run.orphans) - unknown_orphans} → pending)"
