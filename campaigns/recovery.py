@@ -10,17 +10,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.callbacks import status_events_match_parked
 from campaigns.dispatch import requeue
 from campaigns.ingest import webhooks_drain_watchdog
 from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
-from gupshup_admin.models import ApiExchange
+from gupshup_admin.models import ApiExchange, ExchangeOutcome
 
 ORPHAN_MESSAGE = (
     "The worker stopped while sending; Gupshup may have received the request. "
     "A delivery callback settles it, or check the exchange and resolve it by hand."
+)
+ORPHAN_EXCHANGE_MESSAGE = (
+    "No answer was recorded: the worker stopped during the request. The provider "
+    "may have received it; the recipient is marked unknown."
 )
 
 
@@ -64,15 +69,28 @@ def recipients_recover_orphans(
         if exchange is None:
             requeued += requeue(mine, campaign_id=owner)
         else:
-            unknown += mine.update(
-                status=RecipientStatus.UNKNOWN,
-                updated_at=timezone.now(),
-                exchange_id=exchange,
-                error_code="worker-stopped",
-                error_message=ORPHAN_MESSAGE,
-                claimed_by="",
-            )
+            unknown += _unknown(mine, exchange)
     return requeued, unknown
+
+
+def _unknown(mine: QuerySet[Recipient], exchange: int) -> int:
+    """The orphan's request left: unknown, and its exchange (still "sending",
+    since the worker died before recording the answer) closed with the reason."""
+    settled = mine.update(
+        status=RecipientStatus.UNKNOWN,
+        updated_at=timezone.now(),
+        exchange_id=exchange,
+        error_code="worker-stopped",
+        error_message=ORPHAN_MESSAGE,
+        claimed_by="",
+    )
+    if settled:
+        ApiExchange.objects.filter(pk=exchange, outcome=ExchangeOutcome.SENDING).update(
+            outcome=ExchangeOutcome.ERROR,
+            error_class="WorkerStopped",
+            error_message=ORPHAN_EXCHANGE_MESSAGE,
+        )
+    return settled
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
 from gupshup_admin.models import ApiExchange, SendRateBucket
 from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig, magic
 from tests.factories import phones, sim_app, sim_campaign
+from tests.faults.runs import account
+from tests.faults.table import FaultTable
 from tests.workers import (
     ScriptedAnswers,
     WorkerPool,
@@ -271,7 +273,7 @@ def print_summary(
 
 
 def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
-    worker_pool: WorkerPool, settings: Any
+    worker_pool: WorkerPool, settings: Any, fault_table: FaultTable
 ) -> None:
     """SIGKILL while a request hangs: the row whose request was logged becomes
     unknown, the rest of its batch (never requested) pending, sent once later."""
@@ -323,6 +325,19 @@ def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
     assert sent == Counter([first, hang, *rest])
     status = dict(campaign.recipients.values_list("phone", "status"))
     assert status == {hang: S.UNKNOWN} | dict.fromkeys([first, *rest], S.SUBMITTED)
+    books = account(campaign, sim)  # the hung request's exchange is settled too
+    fault_table.record(
+        area="Campaign",
+        fault="Worker SIGKILLed while its request hangs, holding a claimed batch",
+        tried=f"1 worker killed holding {tick.requeued + tick.unknown} claimed rows",
+        outcome=(
+            f"settled from the exchange log: {tick.unknown} request logged → unknown "
+            f"(worker-stopped, exchange closed), {tick.requeued} never requested → "
+            f"pending, sent once by a new worker. Final: {books.words()}"
+        ),
+        lost=books.lost,
+        sent_twice=books.twice,
+    )
 
 
 def test_recovery_spares_a_row_its_live_worker_touched_after_the_scan(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from campaigns import recovery, services
 from campaigns.models import Campaign, CampaignState, RecipientStatus, SenderLease
-from gupshup_admin.models import ApiExchange
+from gupshup_admin.models import ApiExchange, ExchangeOutcome
 from tests.factories import phones, sim_campaign
 
 
@@ -58,6 +58,18 @@ def test_an_orphan_with_an_exchange_is_unknown_and_one_without_is_pending(
     assert set(
         running.recipients.exclude(pk=rows[0]).values_list("status", flat=True)
     ) == {RecipientStatus.PENDING}
+
+
+def test_the_exchange_a_dead_worker_left_sending_is_closed_with_the_reason(
+    running: Campaign,
+) -> None:
+    rows = claim(running, seconds_ago=120)
+    sent = exchange_for(rows[0], at=timezone.now() - timedelta(seconds=119))
+    assert sent.outcome == ExchangeOutcome.SENDING
+    recovery.recipients_recover_orphans()
+    sent.refresh_from_db()
+    assert (sent.outcome, sent.error_class) == (ExchangeOutcome.ERROR, "WorkerStopped")
+    assert "worker stopped during the request" in sent.error_message
 
 
 def test_rows_claimed_recently_belong_to_a_live_worker_and_are_left_alone(
