@@ -62,6 +62,8 @@ def bench_env(database_url: str, tmp: Path, **extra: str) -> dict[str, str]:
         "MEDIA_ROOT": str(tmp / "media"),
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
+        # Plain HTTP on loopback: no redirect to HTTPS.
+        "SECURE_SSL_REDIRECT": "false",
         **extra,
     }
 
@@ -128,3 +130,41 @@ def processes(
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+# --- CPU accounting (Linux /proc) ------------------------------------------------
+
+
+def cpu_ticks(pids: set[int]) -> dict[int, int]:
+    """utime + stime of each process still alive, in clock ticks."""
+    ticks = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def children(pid: int) -> set[int]:
+    """The direct children of a process."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def machine_busy_ticks() -> int | None:
+    """Ticks all cores spent busy (all but idle and iowait)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split()[1:9]]
+    except OSError:
+        return None
+    return sum(fields) - fields[3] - fields[4]
