@@ -78,7 +78,8 @@ ADMIN = Role(
         "media_library",
         "campaigns",
         "audit",
-        "django_tasks_db",
+        "django_tasks_database",
+        "axes",  # lockouts, when django-axes is installed
     ),
 )
 REVIEWER = Role(

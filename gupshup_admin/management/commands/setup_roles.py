@@ -18,8 +18,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         results = roles_setup()
         for result in results:
+            if result.created:
+                self.stdout.write(
+                    f"{result.name}: created with {len(result.added)} permissions"
+                )
+                continue
             changes = [
-                "created" if result.created else "",
                 f"added {', '.join(result.added)}" if result.added else "",
                 f"removed {', '.join(result.removed)}" if result.removed else "",
             ]
