@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 
+from campaigns.callbacks import parked_events_exist, status_events_match_parked
 from campaigns.models import (
     Campaign,
     CampaignKind,
@@ -109,12 +110,24 @@ def sender_run(*, campaign_id: int, slot: int, token: str) -> SliceResult:
             rate_refund(app=campaign.partner_app, count=granted - len(batch))
         if not batch:
             return SliceResult(sent, _idle_delay(campaign))
+        accepted = []
         for index, recipient in enumerate(batch):
             outcome = _send_claimed(campaign, recipient, claim, image)
-            sent += outcome is Outcome.SENT
+            if outcome is Outcome.SENT:
+                accepted.append(recipient.message_id)
             if outcome is Outcome.STOP:
                 _release(campaign, batch[index:], claim)
                 break
+        sent += len(accepted)
+        _attach_early_callbacks(accepted)
+
+
+def _attach_early_callbacks(message_ids: list[str]) -> None:
+    """A callback can beat the write of its send's message id: it was parked.
+    Attach such events now rather than at the next tick (one cheap query
+    when, as usual, nothing is parked)."""
+    if message_ids and parked_events_exist():
+        status_events_match_parked(message_ids=message_ids)
 
 
 def _lease_beat(campaign_id: int, slot: int, token: str) -> bool:
@@ -327,6 +340,7 @@ def _submitted(
     values = [RecipientStatus.SUBMITTED.value, message_id, wa_id, exchange_id]
     mine = [recipient.pk, RecipientStatus.SENDING.value, claim]
     _execute(_sql()[1], [*values, now, now, *mine])
+    recipient.message_id = message_id
 
 
 def _request(

@@ -179,3 +179,37 @@ def test_a_cancel_mid_batch_cancels_the_claimed_rows_not_yet_sent(
         RecipientStatus.CANCELLED,
     ]
     assert len(sim.requests("template_msg")) == 1
+
+
+def test_a_callback_that_beat_its_send_is_attached_right_after_the_send(
+    db: None, settings: Any
+) -> None:
+    import json
+    import re
+
+    import responses
+
+    from campaigns.callbacks import webhook_event_process
+    from gupshup_admin.models import WebhookEvent, WebhookState
+    from tests.payloads import callback
+
+    campaign = sim_campaign(phones=phones(1))
+    body = callback("v2-enqueued")
+    body["payload"]["id"] = body["payload"]["gsId"] = "gs-early-1"
+    early = WebhookEvent.objects.create(
+        partner_app=campaign.partner_app, body=json.dumps(body)
+    )
+    webhook_event_process(event=early)
+    assert early.state == WebhookState.PARKED  # the send is not written yet
+    start(campaign, settings)
+    with responses.RequestsMock() as mock:
+        mock.add(
+            responses.POST,
+            re.compile(r".*/template/msg$"),
+            json={"status": "submitted", "messageId": "gs-early-1"},
+        )
+        run_senders(campaign)
+    recipient = campaign.recipients.get()
+    assert (recipient.message_id, recipient.status) == ("gs-early-1", "enqueued")
+    early.refresh_from_db()
+    assert early.state == WebhookState.PROCESSED
