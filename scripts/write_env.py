@@ -21,6 +21,8 @@ DEMO = {
     # Shorter waits, so the demo's slow and failing numbers settle within a minute.
     "PROVIDER_READ_TIMEOUT": "10",
     "CAMPAIGN_RETRY_BACKOFF_SECONDS": "3",
+    # Four-eyes on: campaigns above 10 recipients need the demo approver.
+    "CAMPAIGN_APPROVAL_THRESHOLD": "10",
 }
 
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
+from audit.selectors import audit_events_for
 from campaigns import approvals, drafts, imports, services
 from campaigns.models import Campaign, CampaignKind, CampaignState, RecipientStatus
 from gupshup_admin import services as app_services
@@ -35,7 +36,7 @@ A = AuditAction
 
 def trail(target: Any) -> list[tuple[str, str]]:
     """(action, actor name) of the target's lines, oldest first."""
-    rows = AuditEvent.objects.filter(target_id=str(target.pk)).order_by("pk")
+    rows = audit_events_for(target=target).order_by("pk")
     return [(row.action, row.actor_name) for row in rows]
 
 
@@ -107,7 +108,7 @@ def test_retries_resolutions_and_rejections_are_written_down(
     )
     # A rejected campaign is not started again by a retry: it ran already.
     services.campaign_retry_failed(campaign=campaign, codes=["1002"], user_id=arjun.pk)
-    lines = AuditEvent.objects.filter(target_id=str(campaign.pk)).order_by("pk")
+    lines = audit_events_for(target=campaign).order_by("pk")
     summaries = {line.action: line.summary for line in lines}
     assert summaries[A.CAMPAIGN_REJECTED] == "Rejected: Wrong image."
     assert summaries[A.UNKNOWNS_RESOLVED] == "1 unknown send(s) resolved as failed."

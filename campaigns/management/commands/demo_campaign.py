@@ -1,5 +1,6 @@
 """Prepare the demo's campaign against the running simulator, with real calls:
-check the app, sync its templates, add and mirror a banner, load recipients."""
+check the app, sync its templates, add and mirror a banner, load recipients; the
+demo marketer makes it, and when it needs approval the demo approver gives it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image, ImageDraw
 
+from campaigns import approvals, drafts, imports
 from campaigns.models import Campaign, CampaignKind
-from campaigns.recipients_csv import recipients_import_csv
 from gupshup_admin import services as app_services
 from gupshup_admin.models import PartnerApp, Template
 from gupshup_admin.simulator import DEMO
@@ -61,7 +63,10 @@ class Command(BaseCommand):
         media_services.provider_media_mirror(provider_media_id=row.pk)
         row.refresh_from_db()
         self.stdout.write(f"Banner mirrored: {row.state} {row.media_id}")
-        campaign = Campaign.objects.create(
+        marketer = User.objects.filter(username="demo-marketer").first()
+        author = marketer.pk if marketer else None
+        campaign = drafts.campaign_create(
+            user_id=author,
             name=NAME,
             partner_app=app,
             kind=CampaignKind.TEMPLATE,
@@ -69,5 +74,28 @@ class Command(BaseCommand):
             media_file=upload.media_file,
         )
         with CSV.open("rb") as fh:
-            report = recipients_import_csv(campaign=campaign, fileobj=fh)
-        self.stdout.write(f"{NAME}: {report.summary()} — open it and press Start.")
+            record = imports.recipients_import(
+                campaign=campaign, fileobj=fh, filename=CSV.name, user_id=author
+            )
+        summary = (
+            f"{record.accepted} accepted, {record.rejected} rejected, "
+            f"{record.duplicates} duplicate(s) dropped"
+        )
+        self._approve(campaign)
+        self.stdout.write(f"{NAME}: {summary} — open it and press Start.")
+
+    def _approve(self, campaign: Campaign) -> None:
+        """Four-eyes on: the demo approver approves it, so Start works at once."""
+        status = approvals.campaign_approval_status(campaign=campaign)
+        approver = User.objects.filter(username="demo-approver").first()
+        if not status.needed or approver is None:
+            return
+        approvals.campaign_approve(
+            campaign=campaign,
+            user=approver,
+            fingerprint=approvals.campaign_fingerprint(campaign=campaign),
+        )
+        self.stdout.write(
+            f"{NAME}: {status.recipients} recipients, above the approval threshold "
+            f"of {status.threshold}: approved by {approver.username}."
+        )

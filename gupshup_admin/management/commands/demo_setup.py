@@ -1,20 +1,29 @@
-"""Create the demo admin, partner apps and CommBox channel (on the simulator)."""
+"""Create the demo admin, a login per role, partner apps and the CommBox channel
+(on the simulator)."""
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 
 from gupshup_admin import services
 from gupshup_admin.models import CommBoxChannel, PartnerApp
+from gupshup_admin.roles import ROLES, roles_setup
 from gupshup_admin.simulator import DEMO
+
+# One login per role, so a newcomer can see what each may do; the demo
+# campaign is made by the marketer and approved by the approver.
+ROLE_USERS = {role.name: f"demo-{role.name.lower()}" for role in ROLES}
 
 
 class Command(BaseCommand):
-    help = "Create (or reset) the demo login, partner apps and CommBox channel."
+    help = (
+        "Create (or reset) the demo login, one login per role, the partner apps "
+        "and the CommBox channel."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--username", default="demo")
@@ -32,6 +41,22 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo login: {user.username} / {password}")
         )
+        self._role_users()
+
+    def _role_users(self) -> None:
+        roles_setup()
+        for role in ROLES:
+            password = secrets.token_urlsafe(9)
+            user, _ = User.objects.get_or_create(username=ROLE_USERS[role.name])
+            user.is_staff, user.is_superuser = True, False
+            user.email = user.email or f"{user.username}@example.com"
+            user.set_password(password)
+            user.save()
+            user.groups.set([Group.objects.get(name=role.name)])
+            self.stdout.write(
+                f"  {role.name} login: {user.username} / {password}"
+                f"  ({role.description})"
+            )
 
     def _apps(self) -> None:
         capi = DEMO.capi_app
