@@ -87,12 +87,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks",
-    "django_tasks_db",
     "axes",
     "gupshup_admin.apps.GupshupAdminConfig",
     "media_library",
     "campaigns",
     "audit",
+    # After gupshup_admin, whose db_worker command (which outlives a database
+    # restart) replaces this app's command of the same name.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,8 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import connections
+from django.db.utils import InterfaceError, OperationalError
 
 from campaigns.recovery import campaigns_tick
 
@@ -28,9 +30,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         every = options["every"]
         while True:
-            result = campaigns_tick()
-            if options["verbosity"] > 1 or (not every) or any(vars(result).values()):
-                self.stdout.write(str(result))
+            try:
+                result = campaigns_tick()
+            except (OperationalError, InterfaceError) as exc:
+                if not every:
+                    raise  # cron runs it again
+                # The database restarted or the connection dropped: a loop that
+                # died here would leave dead workers' campaigns stuck for good.
+                self.stderr.write(f"The database is unavailable ({exc}); retrying.")
+                connections.close_all()
+            else:
+                if options["verbosity"] > 1 or not every or any(vars(result).values()):
+                    self.stdout.write(str(result))
             if not every:
                 return
             time.sleep(every)
