@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from campaigns import ingest
@@ -24,6 +25,7 @@ def _answer(status: int, message: str) -> JsonResponse:
 
 @csrf_exempt
 @require_POST
+@sensitive_variables("token", "secret", "presented")
 def gupshup_callback(
     request: HttpRequest, app_pk: int, token: str = ""
 ) -> JsonResponse:

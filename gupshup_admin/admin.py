@@ -11,7 +11,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from gupshup_admin import services, tasks
@@ -26,6 +28,11 @@ from gupshup_admin.models import (
 )
 from gupshup_admin.providers.errors import ProviderError
 from gupshup_admin.taskutils import enqueue_on_commit
+
+# The write-only secret fields are masked in error reports of the add/change pages.
+_secret_posts = method_decorator(
+    sensitive_post_parameters("new_app_token", "new_partner_secret", "new_api_key")
+)
 
 _BADGE = {
     HealthStatus.HEALTHY: ("#1e7e34", "#e6f4ea"),
@@ -142,6 +149,12 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="limits")
     def limits(self, obj: PartnerApp) -> str:
         return ", ".join(f"{k}: {v}" for k, v in obj.health_details.items()) or "—"
+
+    @_secret_posts
+    def changeform_view(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        return super().changeform_view(request, *args, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: PartnerApp, form: Any, change: bool
@@ -266,6 +279,12 @@ class CommBoxChannelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "created_at",
         "updated_at",
     ]
+
+    @_secret_posts
+    def changeform_view(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        return super().changeform_view(request, *args, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: CommBoxChannel, form: Any, change: bool

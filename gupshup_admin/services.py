@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from audit.models import AuditAction
 from audit.services import audit_record, audit_secrets_changed
@@ -43,6 +44,7 @@ def _scope(app: PartnerApp, user_id: int | None, ref: str = "") -> Scope:
     return Scope(partner_app_id=app.pk, user_id=user_id, ref=ref)
 
 
+@sensitive_variables()  # every frame below may hold the plaintext
 def partner_app_update_secrets(
     *,
     app: PartnerApp,
@@ -75,6 +77,7 @@ def partner_app_update_secrets(
     return app
 
 
+@sensitive_variables()  # every frame below may hold the plaintext
 def _partner_jwt(app: PartnerApp, user_id: int | None, *, force: bool = False) -> str:
     """The cached partner JWT, logging in again when it is missing or old."""
     if not app.has_partner_credentials:
@@ -101,6 +104,7 @@ def _partner_jwt(app: PartnerApp, user_id: int | None, *, force: bool = False) -
     return login.token
 
 
+@sensitive_variables()  # every frame below may hold the plaintext
 def partner_app_fetch_token(*, app: PartnerApp, user_id: int | None = None) -> str:
     """Fetch the app token with the partner credentials (login → app token).
 
@@ -143,6 +147,7 @@ def _fetch_token_once(
     return token
 
 
+@sensitive_variables()  # every frame below may hold the plaintext
 def partner_app_token(*, app: PartnerApp, user_id: int | None = None) -> str:
     """The token for app calls: the stored one, or one fetched with credentials.
 
@@ -158,6 +163,7 @@ def partner_app_token(*, app: PartnerApp, user_id: int | None = None) -> str:
     )
 
 
+@sensitive_variables("token")
 def with_app_client(
     *,
     app: PartnerApp,
@@ -185,6 +191,7 @@ def with_app_client(
         raise
 
 
+@sensitive_variables("token")
 def _app_client(
     app: PartnerApp, user_id: int | None, token: str, ref: str = ""
 ) -> GupshupAppClient:
@@ -328,6 +335,7 @@ def partner_app_sync_templates(
     return TemplateSyncResult(created=created, updated=updated, gone=gone)
 
 
+@sensitive_variables()  # every frame below may hold the plaintext
 def commbox_channel_update_secrets(
     *, channel: CommBoxChannel, api_key: str = "", user_id: int | None = None
 ) -> CommBoxChannel:
@@ -351,6 +359,7 @@ def commbox_channel_update_secrets(
     return channel
 
 
+@sensitive_variables("api_key")
 def commbox_client(
     *, channel: CommBoxChannel, user_id: int | None = None
 ) -> CommBoxClient:
@@ -385,6 +394,7 @@ def partner_app_callback_url(*, app: PartnerApp) -> str:
     return f"{settings.SITE_URL}{reverse('webhooks:gupshup', args=[app.pk])}"
 
 
+@sensitive_variables()  # every frame below may hold the plaintext
 def partner_app_register_callback(
     *, app: PartnerApp, user_id: int | None = None
 ) -> str:

@@ -30,14 +30,14 @@ def raise_bad(where: str, what: str) -> NoReturn:
 
 @dataclass(frozen=True)
 class PartnerLogin:
-    token: str
+    token: str = field(repr=False)  # kept out of error reports
 
 
 @dataclass(frozen=True)
 class AppToken:
-    token: str
-    active: bool
-    expires_on: int  # epoch ms; 0 = does not expire
+    token: str = field(repr=False)
+    active: bool = True
+    expires_on: int = 0  # epoch ms; 0 = does not expire
 
 
 @dataclass(frozen=True)

@@ -194,15 +194,17 @@ class HttpResponse(Generic[P]):
 
 @dataclass
 class Request:
+    # Only method, URL and context show in repr(): the rest may hold secrets, and
+    # an error report prints the locals of every frame.
     method: str
     url: str
     context: ExchangeContext
-    headers: dict[str, str] = field(default_factory=dict)
-    params: dict[str, str] | None = None
-    form: dict[str, str] | None = None
-    json_body: dict[str, Any] | None = None
-    multipart: Multipart | None = None
-    secrets: Sequence[str] = ()
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    params: dict[str, str] | None = field(default=None, repr=False)
+    form: dict[str, str] | None = field(default=None, repr=False)
+    json_body: dict[str, Any] | None = field(default=None, repr=False)
+    multipart: Multipart | None = field(default=None, repr=False)
+    secrets: Sequence[str] = field(default=(), repr=False)
 
     def logged_body(self) -> dict[str, Any]:
         if self.multipart is not None:
