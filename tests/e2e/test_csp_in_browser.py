@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
 from gupshup_admin.simulator import Simulator
@@ -171,7 +171,12 @@ def test_the_cancel_confirmation_still_runs_under_the_policy(
     login(page, live_server.url)
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
     asked: list[str] = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+
+    def confirm(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", confirm)
 
     page.click("button[data-action=cancel]")
 
