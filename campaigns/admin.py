@@ -158,13 +158,14 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             campaign=obj, changed=form.changed_data, user_id=request.user.pk
         )
 
-    def get_readonly_fields(
+    def has_change_permission(
         self, request: HttpRequest, obj: Campaign | None = None
-    ) -> list[str]:
-        # What is sent is frozen once the campaign left the draft state.
+    ) -> bool:
+        # What is sent is frozen once the campaign left the draft state: its
+        # page is read-only then, with no Save button that would save nothing.
         if obj is not None and obj.state != CampaignState.DRAFT:
-            return [*CAMPAIGN_CONTENT, *CAMPAIGN_RECORD]
-        return CAMPAIGN_RECORD
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(
         self, request: HttpRequest, obj: Campaign | None = None

@@ -21,6 +21,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import get_resolver, reverse
 
+from campaigns.models import Campaign, CampaignState
 from tests.personas import persona
 from tests.roles.world import World, build_world
 
@@ -278,3 +279,14 @@ def test_the_marketer_never_sees_an_app_token_or_a_channel_key(
         text = body.decode(errors="replace")
         leaked = [s for s in secrets if s and s in text]
         assert leaked == [], url
+
+
+def test_a_campaign_that_left_the_draft_state_is_read_only_for_its_marketer(
+    client: Client, world: World
+) -> None:
+    login(client, M)
+    url = reverse("admin:campaigns_campaign_change", args=[world.campaign.pk])
+    assert seen(client.get(url)) == "change"
+    Campaign.objects.filter(pk=world.campaign.pk).update(state=CampaignState.RUNNING)
+    assert seen(client.get(url)) == "view"
+    assert client.post(url, {"name": "Renamed"}).status_code == 403
