@@ -198,7 +198,8 @@ def server_errors(client: Client, app: PartnerApp, monkeypatch: Any) -> str:
         500,
     )
     monkeypatch.setattr("gupshup_admin.crypto.encrypt", explode)
-    change = reverse("admin:gupshup_admin_commboxchannel_change", args=[1])
+    channel = CommBoxChannel.objects.get()
+    change = reverse("admin:gupshup_admin_commboxchannel_change", args=[channel.pk])
     data = {"name": "Leak channel", "stream_id": DEMO.channel.stream_id}
     ok(
         client.post(change, {**data, "is_active": "on", "new_api_key": COMMBOX_KEY}),
@@ -223,7 +224,8 @@ def test_a_full_demo_run_leaves_no_secret_anywhere(
         button(client, app, "fetch_token")  # the cached JWT: 401, then a new login
         app.refresh_from_db()
         jwts.append(app.partner_token())
-        upload = {"file": _png_upload(), "app": [app.pk], "channel": [1]}
+        channel = CommBoxChannel.objects.get()
+        upload = {"file": _png_upload(), "app": [app.pk], "channel": [channel.pk]}
         ok(client.post(reverse("media_library:upload"), upload), 201)
         campaign = run_campaign(client, app, MediaFile.objects.get())
         assert sim.wait_for_callbacks(15)
