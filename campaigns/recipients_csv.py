@@ -7,6 +7,7 @@ each row must fill exactly the template's `{{n}}` slots with non-empty values.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import IO
 from django.conf import settings
 from django.db import connection, transaction
 
+from campaigns.csvsafe import spreadsheet_safe
 from campaigns.models import Campaign, CampaignState, Recipient
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.phones import InvalidPhoneNumber, to_e164
@@ -52,18 +54,31 @@ class ImportReport:
         writer = csv.writer(out)
         writer.writerow(["line", "reason", "values"])
         for row in self.rejected:
-            writer.writerow([row.line, row.reason, *row.values])
+            cells = [row.reason, *row.values]
+            writer.writerow([row.line, *(spreadsheet_safe(c) for c in cells)])
         return out.getvalue()
 
 
 def _text(fileobj: IO[bytes]) -> Iterator[str]:
     # utf-8-sig drops a BOM; a byte that is not UTF-8 is replaced, so that row is
     # reported instead of the whole file failing.
-    text = io.TextIOWrapper(fileobj, encoding="utf-8-sig", errors="replace", newline="")
+    encoding = _encoding(fileobj)
+    text = io.TextIOWrapper(fileobj, encoding=encoding, errors="replace", newline="")
     try:
         yield from text
     finally:
         text.detach()  # the caller owns the file
+
+
+def _encoding(fileobj: IO[bytes]) -> str:
+    """UTF-16 when the file starts with its byte-order mark (what spreadsheets
+    save as "Unicode text"), else UTF-8."""
+    if not fileobj.seekable():
+        return "utf-8-sig"
+    start = fileobj.read(2)
+    fileobj.seek(0)
+    utf16 = start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    return "utf-16" if utf16 else "utf-8-sig"
 
 
 def _dialect(sample: str) -> str:
@@ -94,8 +109,13 @@ def recipients_import_csv(
     lines = _text(fileobj)
     head = [line for _, line in zip(range(20), lines, strict=False)]
     report = ImportReport(delimiter=_dialect("".join(head)))
-    rows = csv.reader(_chain(head, lines), delimiter=report.delimiter)
+    rows = _readable(csv.reader(_chain(head, lines), delimiter=report.delimiter))
     header = next(rows, None)
+    if isinstance(header, csv.Error):
+        raise ApplicationError(
+            f"The first row could not be read as CSV ({header}). It should name "
+            f"the columns, one of them {', '.join(PHONE_HEADERS)}."
+        )
     phone_at = _phone_index(header or [])
     if header is None or phone_at is None:
         raise ApplicationError(
@@ -109,6 +129,19 @@ def recipients_import_csv(
     return report
 
 
+def _readable(reader: Iterator[list[str]]) -> Iterator[list[str] | csv.Error]:
+    """The reader's rows; a row it cannot read (a value longer than the csv
+    module's field limit, 128 KiB) comes as its error, and reading goes on at
+    the next line: one bad line is that row's problem, not the file's."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield exc
+
+
 def _chain(head: list[str], rest: Iterator[str]) -> Iterator[str]:
     yield from head
     yield from rest
@@ -120,7 +153,7 @@ def _delimiter_name(delimiter: str) -> str:
 
 def _load(
     campaign: Campaign,
-    rows: Iterator[list[str]],
+    rows: Iterator[list[str] | csv.Error],
     phone_at: int,
     report: ImportReport,
     region: str,
@@ -130,6 +163,10 @@ def _load(
     batch: list[Recipient] = []
     with transaction.atomic():
         for line, values in enumerate(rows, start=2):
+            if isinstance(values, csv.Error):
+                reason = f"The row could not be read as CSV ({values})."
+                report.rejected.append(RejectedRow(line, [], reason))
+                continue
             if not any(v.strip() for v in values):
                 continue  # blank lines are not recipients
             recipient = _recipient(campaign, values, phone_at, slots, region, line)

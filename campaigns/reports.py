@@ -24,6 +24,7 @@ from django.db.models import Count, DateTimeField, Max, Min, Q, QuerySet
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
+from campaigns.csvsafe import spreadsheet_safe
 from campaigns.models import Campaign, Recipient, RecipientStatus, StatusEvent
 from campaigns.selectors import campaign_failure_groups
 from gupshup_admin.models import ApiExchange, WebhookEvent
@@ -52,7 +53,6 @@ EXPORT = [
     ("last_update", "updated_at"), ("attempts", "attempts"), ("params", "params"),
 ]  # fmt: skip
 EXPORT_COLUMNS = [column for column, _ in EXPORT]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- the funnel ------------------------------------------------------------------
@@ -388,11 +388,7 @@ def recipients_csv_lines(*, recipients: QuerySet[Recipient]) -> Iterator[str]:
 
 
 def _cell(value: str) -> str:
-    # A cell starting like a formula would run in a spreadsheet (CSV injection);
-    # numbers are stored E.164, so a leading + on a phone is left alone.
-    if value.startswith(_FORMULA_START) and not value[1:].isdigit():
-        return "'" + value
-    return value
+    return spreadsheet_safe(value)  # phones are E.164: a leading + stays
 
 
 def _csv_line(cells: Iterable[str]) -> str:

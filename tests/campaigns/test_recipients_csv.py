@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -99,3 +100,34 @@ def test_a_running_campaign_takes_no_new_recipients(campaign: Campaign) -> None:
     campaign.save()
     with pytest.raises(ApplicationError, match="only be added to a draft"):
         load(campaign, "phone,a,b\n+919876543210,x,y\n")
+
+
+def test_a_line_too_long_to_read_is_one_rejected_row_and_the_rest_load(
+    campaign: Campaign,
+) -> None:
+    huge = "x" * 200_000  # over the csv module's 128 KiB field limit
+    report = load(
+        campaign, f"phone,name,discount\n+919876543210,{huge},1%\n+919876543211,R,2%\n"
+    )
+    assert report.accepted == 1
+    [row] = report.rejected
+    assert (row.line, row.values) == (2, [])
+    assert "could not be read as CSV (field larger than field limit" in row.reason
+
+
+def test_a_utf16_file_as_spreadsheets_save_unicode_text_is_read(
+    campaign: Campaign,
+) -> None:
+    text = "phone\tname\tdiscount\r\n+919876543210\tJosé\t20%\r\n"
+    report = load(campaign, text.encode("utf-16"))
+    assert (report.accepted, report.delimiter) == (1, "\t")
+    assert Recipient.objects.get().params == ["José", "20%"]
+
+
+def test_rejected_cells_that_look_like_formulas_cannot_run_in_a_spreadsheet(
+    campaign: Campaign,
+) -> None:
+    report = load(campaign, "phone,name,discount\n=cmd|' /C calc'!A0,@SUM(1),-2+3\n")
+    row = next(csv.reader(io.StringIO(report.rejected_csv().splitlines()[1])))
+    assert row[2:] == ["'=cmd|' /C calc'!A0", "'@SUM(1)", "'-2+3"]
+    assert row[1].startswith('"=cmd') and "is not a phone number" in row[1]

@@ -1,4 +1,4 @@
-"""Fixtures for the fault tests: the simulator with callbacks, bad-input settings."""
+"""Fixtures for the fault tests: the simulator with callbacks, the live server."""
 
 from __future__ import annotations
 
@@ -6,25 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 from gupshup_admin.simulator import Simulator, SimulatorConfig
 from tests.workers import worker_pool
 
 __all__ = ["worker_pool"]
-
-# Bad input is generated with a fixed seed (the same examples every run, so the
-# counts in docs/faults.md only change when the code does) and no example
-# database (nothing written into the tree). One pytest-django database
-# transaction holds every example of a test, so each example makes its own rows.
-settings.register_profile(
-    "faults",
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=40,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 
 @pytest.fixture
