@@ -31,7 +31,9 @@ MAGIC = (
     (b"MM\x00*", "image/tiff"),
 )
 RIFF_FORMS = {b"WEBP": "image/webp", b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo"}
-MARKUP = (b"<?xml", b"<svg", b"<!doctype", b"<html", b"<head", b"<body", b"<script")
+# Text that starts with a tag, a comment, a doctype or an XML declaration is
+# markup a browser would render (HTML, SVG with script), whatever the tag.
+MARKUP = re.compile(rb"<[a-z!?/]")
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -91,4 +93,4 @@ def _text_type(head: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     start = text.lstrip("\ufeff \t\r\n").lower().encode()
-    return None if start.startswith(MARKUP) else "text/plain"
+    return None if MARKUP.match(start) else "text/plain"

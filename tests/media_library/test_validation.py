@@ -168,6 +168,9 @@ def test_a_gif_is_rejected_naming_what_it_is_and_what_is_allowed() -> None:
     [
         b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
         b"<!doctype html><html><script>alert(1)</script></html>",
+        b"<!-- a comment first --><svg onload=alert(1)>",
+        b"<div onmouseover=alert(1)>hello</div>",
+        b"\n<iframe src=https://evil.example>",
     ],
 )
 def test_svg_and_html_are_rejected_even_when_called_images(data: bytes) -> None:
