@@ -216,7 +216,6 @@ def test_a_flood_of_malformed_callbacks_is_answered_stored_and_never_breaks_the_
 
     flood()
     assert tally.lost == 0
-    print("ROW", FAULTS[kind], "|", tally.bad, tally.valid, "|", _words(tally))
     fault_table.record(
         area="Callbacks",
         fault=FAULTS[kind],
