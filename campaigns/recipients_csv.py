@@ -54,7 +54,8 @@ class ImportReport:
         writer = csv.writer(out)
         writer.writerow(["line", "reason", "values"])
         for row in self.rejected:
-            cells = [row.reason, *row.values]
+            # NUL cannot be stored (PostgreSQL text); shown as the replacement mark.
+            cells = [row.reason, *(v.replace("\x00", "\ufffd") for v in row.values)]
             writer.writerow([row.line, *(spreadsheet_safe(c) for c in cells)])
         return out.getvalue()
 
@@ -231,6 +232,9 @@ def _recipient(
         return "The phone column is missing on this row."
     if any("\ufffd" in v for v in values):
         return "The row has bytes that are not UTF-8; save the file as UTF-8 CSV."
+    if any("\x00" in v for v in values):
+        # PostgreSQL cannot store a NUL character in text: it is not a value.
+        return "The row has a NUL byte; save the file as UTF-8 CSV."
     try:
         phone = to_e164(values[phone_at], region=region)
     except InvalidPhoneNumber as exc:

@@ -131,3 +131,12 @@ def test_rejected_cells_that_look_like_formulas_cannot_run_in_a_spreadsheet(
     row = next(csv.reader(io.StringIO(report.rejected_csv().splitlines()[1])))
     assert row[2:] == ["'=cmd|' /C calc'!A0", "'@SUM(1)", "'-2+3"]
     assert row[1].startswith('"=cmd') and "is not a phone number" in row[1]
+
+
+def test_a_nul_byte_rejects_its_row_and_stays_out_of_the_stored_report(
+    campaign: Campaign,
+) -> None:
+    report = load(campaign, b"phone,name,discount\n+919876543210,A\x00,1%\n\x00,,\n")
+    assert report.accepted == 0
+    assert [row.reason for row in report.rejected][0].startswith("The row has a NUL")
+    assert "\x00" not in report.rejected_csv()

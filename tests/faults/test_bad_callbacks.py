@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from hypothesis import given, settings
@@ -306,3 +307,18 @@ def _words(tally: Tally) -> str:
         f"answers: {answers}; never a 500; the drain never failed; "
         f"{tally.applied} valid sends in the floods all read, each status once"
     )
+
+
+@pytest.mark.parametrize("secret", ["own", "wrong"])
+def test_a_callback_with_a_nul_byte_is_stored_not_answered_500(
+    secret: str, client: Client, campaign: Campaign, request: pytest.FixtureRequest
+) -> None:
+    if connection.vendor == "postgresql":
+        # Known, reported to the callbacks owner: ingest stores the body as text,
+        # and PostgreSQL refuses a NUL character in text, so this is a 500 and
+        # Gupshup retries it forever. Strict: it fails loudly once fixed.
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="NUL in a callback body: 500")
+        )
+    item = Post(b'{"type": "message-event"}\x00', None if secret == "own" else "x")
+    assert post(client, campaign, item) == (200 if secret == "own" else 403)
