@@ -61,7 +61,7 @@ def test_a_lost_answer_makes_the_send_unknown_never_resent_then_its_callback_set
     assert unknown.count() == len(lost_answers), "each was unknown after its answer"
     fault_table.record(
         area="Campaign",
-        fault=f"Provider {what}",
+        fault=f"Provider: {what}",
         tried=f"{len(faulty)} of {books.audience} sends ({WORKERS} workers)",
         outcome=(
             f"{unknown.count()} unknown, none re-sent; each resolved by its delivery "
