@@ -56,12 +56,24 @@ class Processed:
     parked: int = 0
 
 
+def callback_events(body: str) -> list[DeliveryEvent]:
+    """The events in a stored callback body. Raises EventParseError saying
+    what is wrong with it."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise EventParseError(f"not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise EventParseError("not a callback: the JSON is nested too deeply") from exc
+    return parse_callback(data)
+
+
 def webhook_event_process(*, event: WebhookEvent) -> Processed:
     """Normalize one stored callback and apply it. Idempotent: replaying a
     stored event changes nothing that it changed before."""
     try:
-        events = parse_callback(json.loads(event.body))
-    except (ValueError, EventParseError) as exc:
+        events = callback_events(event.body)
+    except EventParseError as exc:
         return _finish(event, Processed(WebhookState.INVALID), error=str(exc))
     applied = parked = 0
     for item in events:

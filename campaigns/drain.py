@@ -14,7 +14,6 @@ parked takes the event-by-event path, after the batched ones.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from django.utils import timezone
 from campaigns.callbacks import (
     MOVES_FROM,
     _template_status,
+    callback_events,
     parked_may_exist,
     status_event_apply,
     status_events_match_parked,
@@ -36,7 +36,6 @@ from gupshup_admin.providers.events import (
     DeliveryEvent,
     EventKind,
     EventParseError,
-    parse_callback,
 )
 
 S = RecipientStatus
@@ -59,8 +58,8 @@ def webhook_events_process_batch(*, events: Sequence[WebhookEvent]) -> None:
     parsed: list[tuple[WebhookEvent, list[DeliveryEvent]]] = []
     for event in events:
         try:
-            parsed.append((event, parse_callback(json.loads(event.body))))
-        except (ValueError, EventParseError) as exc:
+            parsed.append((event, callback_events(event.body)))
+        except EventParseError as exc:
             _set_state(event, WebhookState.INVALID, error=str(exc))
     sends = _Sends(parsed)
     slow: dict[int, list[DeliveryEvent]] = defaultdict(list)

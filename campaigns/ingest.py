@@ -63,6 +63,13 @@ def callback_secret_ok(secret: str | None, presented: str) -> bool:
     )
 
 
+def _text(body: bytes) -> str:
+    """The body as storable text: bytes that are not UTF-8, and NUL (which
+    PostgreSQL text cannot hold), become U+FFFD. Such a body is not valid JSON
+    anyway; it is kept to be seen, and marked invalid by the drain."""
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
 def _headers(headers: Mapping[str, str]) -> dict[str, str]:
     secret_header = settings.WEBHOOK_SECRET_HEADER.lower()
     kept = {}
@@ -71,7 +78,7 @@ def _headers(headers: Mapping[str, str]) -> dict[str, str]:
         if lower == secret_header:
             kept[name] = mask_value(value)
         elif lower in KEPT_HEADERS:
-            kept[name] = value[:500]
+            kept[name] = value[:500].replace("\x00", "\ufffd")
     return kept
 
 
@@ -85,7 +92,7 @@ def webhook_receive(
     """Store an authenticated callback as it came and ask for it to be processed."""
     event = WebhookEvent.objects.create(
         partner_app_id=app_id,
-        body=body.decode("utf-8", errors="replace"),
+        body=_text(body),
         headers=_headers(headers),
         remote_addr=remote_addr,
     )
@@ -106,7 +113,7 @@ def webhook_reject(
     return WebhookEvent.objects.create(
         partner_app_id=app_id,
         state=WebhookState.REJECTED,
-        body=body[:REJECTED_BODY_CHARS].decode("utf-8", errors="replace"),
+        body=_text(body[:REJECTED_BODY_CHARS]),
         headers=_headers(headers),
         remote_addr=remote_addr,
         error=reason,

@@ -178,3 +178,14 @@ def test_the_drain_matches_parked_events_in_the_same_batch_or_a_later_one(
     webhooks_drain()
     assert recipient().status == RecipientStatus.DELIVERED
     assert not StatusEvent.objects.filter(recipient=None).exists()
+
+
+def test_deeply_nested_json_is_kept_as_invalid_with_a_reason(
+    campaign: Campaign,
+) -> None:
+    event = WebhookEvent.objects.create(
+        partner_app=campaign.partner_app, body="[" * 100_000 + "]" * 100_000
+    )
+    webhook_event_process(event=event)
+    assert event.state == WebhookState.INVALID
+    assert "nested too deeply" in event.error

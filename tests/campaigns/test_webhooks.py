@@ -197,3 +197,12 @@ def test_the_tick_requests_a_drain_for_callbacks_left_waiting(
     event.refresh_from_db()
     assert event.state == WebhookState.PROCESSED
     assert not campaigns_tick(now=later).drain_requested
+
+
+def test_a_body_with_a_nul_byte_is_stored_readably_and_answered_200(
+    client: Client, campaign: Campaign
+) -> None:
+    secret = campaign.partner_app.callback_secret
+    body = b'{"type": "message-event"}\x00\xff'
+    assert post(client, campaign, body, **{HEADER: secret}).status_code == 200
+    assert WebhookEvent.objects.get().body == '{"type": "message-event"}\ufffd\ufffd'
