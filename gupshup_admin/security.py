@@ -27,7 +27,22 @@ LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 
 class SiteCSPMiddleware(CSPMiddleware):
-    """django-csp's middleware; admin pages may also use inline styles."""
+    """django-csp's middleware; admin pages may also use inline styles.
+
+    A response marked exempt (`@csp_exempt()`: the callback endpoint, which
+    answers servers, not browsers) skips the work of building a policy at all;
+    django-csp builds it first and only then looks at the mark.
+    """
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        report_only = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+        if getattr(response, "_csp_exempt", False) and (
+            not report_only or getattr(response, "_csp_exempt_ro", False)
+        ):
+            return response
+        return super().process_response(request, response)
 
     def get_policy_parts(
         self,
