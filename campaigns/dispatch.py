@@ -15,20 +15,17 @@ The rules that make double sends impossible:
 
 from __future__ import annotations
 
-import functools
-import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import Enum
-from typing import Any
+from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Min, Q, QuerySet
+from django.db import transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
+from campaigns import send_sql, settle
 from campaigns.callbacks import parked_events_exist, status_events_match_parked
 from campaigns.models import (
     Campaign,
@@ -39,29 +36,19 @@ from campaigns.models import (
     SenderLease,
 )
 from campaigns.notify import campaign_pause_for
+from campaigns.settle import Outcome, requeue
 from gupshup_admin import services as app_services
 from gupshup_admin.exceptions import ApplicationError
-from gupshup_admin.providers.errors import (
-    AuthenticationError,
-    ProviderError,
-    RateLimitedError,
-)
+from gupshup_admin.providers.errors import ProviderError
 from gupshup_admin.providers.gupshup import GupshupAppClient
-from gupshup_admin.ratelimit import rate_refund, rate_take_many, rate_throttled
+from gupshup_admin.ratelimit import rate_refund, rate_take_many
 from media_library import selectors as media_selectors
 from media_library.models import MediaState
 
-logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 2.0
 # Senders take about this many seconds of the app's rate at once (one send below
 # 10/s): waking for every single send cost a core at 50/s (bench/dispatch_rate.py).
 GATHER_SECONDS = 0.1
-
-
-class Outcome(Enum):
-    SENT = "sent"
-    DONE = "done"  # settled without success: failed, unknown, retry later
-    STOP = "stop"  # stop this batch: throttled, auth trouble, campaign stopped
 
 
 @dataclass(frozen=True)
@@ -195,25 +182,6 @@ def _release(campaign: Campaign, recipients: list[Recipient], claim: str) -> Non
     requeue(rows, campaign_id=campaign.pk)
 
 
-def requeue(rows: QuerySet[Recipient], *, campaign_id: int, **changes: Any) -> int:
-    """Put claimed rows back in the queue; cancelled instead when the campaign was
-    cancelled meanwhile (its cancel only cancels the rows pending at that moment)."""
-    now = timezone.now()
-    count = rows.update(
-        status=RecipientStatus.PENDING,
-        claimed_at=None,
-        claimed_by="",
-        updated_at=now,
-        **changes,
-    )
-    cancelled = Campaign.objects.filter(pk=campaign_id, state=CampaignState.CANCELLED)
-    if count and cancelled.exists():
-        Recipient.objects.filter(
-            campaign_id=campaign_id, status=RecipientStatus.PENDING
-        ).update(status=RecipientStatus.CANCELLED, updated_at=now)
-    return count
-
-
 def _idle_delay(campaign: Campaign) -> float | None:
     """Nothing to claim now: when to look again, or None when the campaign is done."""
     rows = Recipient.objects.filter(campaign=campaign)
@@ -249,7 +217,7 @@ def _send_claimed(
 ) -> Outcome:
     # Touch the claim right before the request: proves we still hold it, that the
     # campaign still runs, and keeps recovery away while the request is in flight.
-    if not _touch(recipient, claim):
+    if not send_sql.touch(recipient, claim):
         return Outcome.STOP
     try:
         message_id, wa_id, exchange_id = _request(campaign, recipient, image)
@@ -257,90 +225,12 @@ def _send_claimed(
         mine = Recipient.objects.filter(
             pk=recipient.pk, status=RecipientStatus.SENDING, claimed_by=claim
         )
-        return _not_sent(campaign, recipient, mine, exc)
-    _submitted(recipient, claim, message_id, wa_id, exchange_id)
+        return settle.not_sent(campaign, recipient, mine, exc)
+    send_sql.submitted(recipient, claim, message_id, wa_id, exchange_id)
     if campaign.auth_failures:
         Campaign.objects.filter(pk=campaign.pk).update(auth_failures=0)
         campaign.auth_failures = 0
     return Outcome.SENT
-
-
-def _not_sent(
-    campaign: Campaign,
-    recipient: Recipient,
-    mine: QuerySet[Recipient],
-    exc: ProviderError | ApplicationError,
-) -> Outcome:
-    """Settle a send that did not succeed, by what went wrong."""
-    if isinstance(exc, RateLimitedError):
-        _throttled(campaign, mine, exc)
-    elif isinstance(exc, AuthenticationError):
-        _auth_failed(campaign, mine, exc)
-    elif isinstance(exc, ApplicationError):
-        requeue(mine, campaign_id=campaign.pk)
-        campaign_pause_for(campaign, exc.message)
-    else:
-        _failed(recipient, mine, exc)
-        return Outcome.DONE
-    return Outcome.STOP
-
-
-# The two statements every send makes are written in SQL: building them with the
-# ORM cost 0.65 ms (the touch's join) and 0.4 ms of CPU per send, against 0.1 ms
-# each here; a quarter of a send's cost on two cores (bench/dispatch_rate.py).
-# Only table and column names from the models go into the text (hence the noqa).
-@functools.cache
-def _sql() -> tuple[str, str]:
-    """(touch, submitted) statements, parameterized."""
-    q = connection.ops.quote_name
-    c = {f.name: q(f.column) for f in Recipient._meta.concrete_fields}
-    table, campaigns = q(Recipient._meta.db_table), q(Campaign._meta.db_table)
-    mine = f"{c['id']} = %s AND {c['status']} = %s AND {c['claimed_by']} = %s"
-    state = q(Campaign._meta.get_field("state").column)
-    running = f"{campaigns} WHERE {q(Campaign._meta.pk.column)} = %s AND {state} = %s"
-    touch = (
-        f"UPDATE {table} SET {c['claimed_at']} = %s "  # noqa: S608
-        f"WHERE {mine} AND EXISTS (SELECT 1 FROM {running})"
-    )
-    submitted = (
-        f"UPDATE {table} SET {c['status']} = %s, {c['message_id']} = %s, "  # noqa: S608
-        f"{c['wa_id']} = %s, {c['exchange']} = %s, {c['submitted_at']} = %s, "
-        f"{c['updated_at']} = %s, {c['attempts']} = {c['attempts']} + 1, "
-        f"{c['error_code']} = '', {c['error_message']} = '' WHERE {mine}"
-    )
-    return touch, submitted
-
-
-def _execute(sql: str, params: list[Any]) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
-
-
-def _now() -> Any:
-    return connection.ops.adapt_datetimefield_value(timezone.now())
-
-
-def _touch(recipient: Recipient, claim: str) -> bool:
-    """Still ours, still sending, and the campaign still runs: then claimed now."""
-    mine = [recipient.pk, RecipientStatus.SENDING.value, claim]
-    running = [recipient.campaign_id, CampaignState.RUNNING.value]
-    return _execute(_sql()[0], [_now(), *mine, *running]) == 1
-
-
-def _submitted(
-    recipient: Recipient,
-    claim: str,
-    message_id: str,
-    wa_id: str,
-    exchange_id: int | None,
-) -> None:
-    """Accepted by Gupshup: the row keeps the message id and its exchange."""
-    now = _now()
-    values = [RecipientStatus.SUBMITTED.value, message_id, wa_id, exchange_id]
-    mine = [recipient.pk, RecipientStatus.SENDING.value, claim]
-    _execute(_sql()[1], [*values, now, now, *mine])
-    recipient.message_id = message_id
 
 
 def _request(
@@ -377,69 +267,3 @@ def _request(
         call=template if campaign.kind == CampaignKind.TEMPLATE else direct,
         ref=f"recipient:{recipient.pk}",
     )
-
-
-def _throttled(
-    campaign: Campaign, mine: QuerySet[Recipient], exc: RateLimitedError
-) -> None:
-    """A 429: the app pauses and slows down; the recipient waits, unharmed."""
-    pause = exc.retry_after or settings.CAMPAIGN_THROTTLE_PAUSE_SECONDS
-    rate_throttled(app=campaign.partner_app, pause_seconds=pause)
-    _requeue(campaign, mine, exc)
-    logger.warning("%s: rate limited by Gupshup; pausing %.0f s", campaign, pause)
-
-
-def _auth_failed(
-    campaign: Campaign, mine: QuerySet[Recipient], exc: AuthenticationError
-) -> None:
-    _requeue(campaign, mine, exc)
-    Campaign.objects.filter(pk=campaign.pk).update(auth_failures=F("auth_failures") + 1)
-    campaign.refresh_from_db(fields=["auth_failures"])
-    if campaign.auth_failures >= settings.CAMPAIGN_AUTH_FAILURES_TO_PAUSE:
-        campaign_pause_for(
-            campaign,
-            f"Gupshup refused the app token {campaign.auth_failures} times in a row "
-            f"({exc.message}). Fix the token of {campaign.partner_app} (paste a new "
-            "one or fetch it), run 'Check health', then resume.",
-        )
-
-
-def _requeue(campaign: Campaign, mine: QuerySet[Recipient], exc: ProviderError) -> None:
-    """Back to pending without counting against the recipient's retries."""
-    requeue(
-        mine,
-        campaign_id=campaign.pk,
-        attempts=F("attempts") + 1,
-        exchange_id=exc.exchange_id,
-    )
-
-
-def _failed(
-    recipient: Recipient, mine: QuerySet[Recipient], exc: ProviderError
-) -> None:
-    """Unknown, retry later, or failed, by what the error says."""
-    code = exc.provider_code or (str(exc.status_code) if exc.status_code else "")
-    common: dict[str, Any] = {
-        "attempts": F("attempts") + 1,
-        "exchange_id": exc.exchange_id,
-        "error_code": code or type(exc).__name__,
-        "error_message": str(exc),
-    }
-    settled = {**common, "claimed_by": "", "updated_at": timezone.now()}
-    if exc.outcome_unknown:
-        mine.update(status=RecipientStatus.UNKNOWN, **settled)
-        return
-    retries = recipient.retries + 1
-    if not exc.permanent and retries <= settings.CAMPAIGN_SEND_MAX_RETRIES:
-        backoff = settings.CAMPAIGN_RETRY_BACKOFF_SECONDS * 2 ** (retries - 1)
-        requeue(
-            mine,
-            campaign_id=recipient.campaign_id,
-            retries=retries,
-            next_attempt_at=timezone.now() + timedelta(seconds=min(backoff, 3600)),
-            **common,
-        )
-        return
-    if not exc.permanent:
-        settled["error_message"] = f"Gave up after {retries} attempts: {exc}"
-    mine.update(status=RecipientStatus.FAILED, retries=retries, **settled)

@@ -14,9 +14,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.callbacks import status_events_match_parked
-from campaigns.dispatch import requeue
 from campaigns.ingest import webhooks_drain_watchdog
 from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
+from campaigns.settle import requeue
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
 
 ORPHAN_MESSAGE = (
