@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns import drafts, reports, services
+from campaigns import drafts, reports, retries
 from campaigns.admin_history import (  # also registers the WebhookEvent admin
     CHANGE_LIST_TEMPLATE,
     EstimatedCountPaginator,
@@ -246,7 +246,7 @@ class RecipientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, queryset: QuerySet[Recipient], outcome: str
     ) -> int | None:
         try:
-            return services.recipients_resolve_unknown(
+            return retries.recipients_resolve_unknown(
                 recipients=queryset, outcome=outcome, user_id=request.user.pk
             )
         except ApplicationError as exc:

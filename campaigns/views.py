@@ -22,7 +22,7 @@ from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.selectors import audit_events_for
-from campaigns import drafts, imports, services
+from campaigns import drafts, imports, retries, services
 from campaigns.approvals import campaign_approval_status
 from campaigns.forms import CampaignForm, PasteForm, UploadForm
 from campaigns.models import (
@@ -327,7 +327,7 @@ def campaign_retry(request: HttpRequest, pk: int) -> HttpResponse:
             raise ApplicationError(
                 "Tick at least one error to send its recipients again."
             )
-        count = services.campaign_retry_failed(
+        count = retries.campaign_retry_failed(
             campaign=campaign, codes=codes, user_id=user_id
         )
         return f"{_recipients_text(count)} sent again."
@@ -352,7 +352,7 @@ def retry_preview_json(request: HttpRequest, pk: int) -> JsonResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     codes = request.GET.getlist("code")
     count = (
-        services.campaign_retry_preview(campaign=campaign, codes=codes) if codes else 0
+        retries.campaign_retry_preview(campaign=campaign, codes=codes) if codes else 0
     )
     text = f"{_recipients_text(count)} sent again."
     return JsonResponse({"codes": codes, "count": count, "text": text})

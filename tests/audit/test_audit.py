@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_events_for
-from campaigns import approvals, drafts, imports, services
+from campaigns import approvals, drafts, imports, retries, services
 from campaigns.models import Campaign, CampaignKind, CampaignState, RecipientStatus
 from gupshup_admin import services as app_services
 from gupshup_admin.models import CommBoxChannel, PartnerApp
@@ -103,11 +103,11 @@ def test_retries_resolutions_and_rejections_are_written_down(
     campaign.recipients.filter(pk__in=[r.pk for r in rows[1:]]).update(
         status=RecipientStatus.FAILED, error_code="1002"
     )
-    services.recipients_resolve_unknown(
+    retries.recipients_resolve_unknown(
         recipients=campaign.recipients.all(), outcome="failed", user_id=arjun.pk
     )
     # A rejected campaign is not started again by a retry: it ran already.
-    services.campaign_retry_failed(campaign=campaign, codes=["1002"], user_id=arjun.pk)
+    retries.campaign_retry_failed(campaign=campaign, codes=["1002"], user_id=arjun.pk)
     lines = audit_events_for(target=campaign).order_by("pk")
     summaries = {line.action: line.summary for line in lines}
     assert summaries[A.CAMPAIGN_REJECTED] == "Rejected: Wrong image."

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from campaigns import services
+from campaigns import retries, services
 from campaigns.models import (
     Campaign,
     CampaignState,
@@ -154,9 +154,9 @@ def test_retry_failed_by_code_previews_then_sends_again_a_completed_campaign(
     draft.refresh_from_db()
     draft.recipients.update(status=RecipientStatus.SUBMITTED)
     failed_with(draft, ["500", "500", "1002"])
-    assert services.campaign_retry_preview(campaign=draft, codes=["500"]) == 2
-    assert services.campaign_retry_preview(campaign=draft) == 3
-    count = services.campaign_retry_failed(campaign=draft, codes=["500"], user_id=None)
+    assert retries.campaign_retry_preview(campaign=draft, codes=["500"]) == 2
+    assert retries.campaign_retry_preview(campaign=draft) == 3
+    count = retries.campaign_retry_failed(campaign=draft, codes=["500"], user_id=None)
     assert count == 2
     assert draft.state == CampaignState.RUNNING
     assert draft.recipients.filter(status=RecipientStatus.PENDING).count() == 2
@@ -167,7 +167,7 @@ def test_retry_failed_by_code_previews_then_sends_again_a_completed_campaign(
 def test_retry_is_refused_for_a_cancelled_campaign(draft: Campaign) -> None:
     services.campaign_cancel(campaign=draft, user_id=None)
     with pytest.raises(ApplicationError, match="cannot be retried"):
-        services.campaign_retry_failed(campaign=draft, user_id=None)
+        retries.campaign_retry_failed(campaign=draft, user_id=None)
 
 
 def test_an_operator_resolves_unknown_recipients(draft: Campaign) -> None:
@@ -175,7 +175,7 @@ def test_an_operator_resolves_unknown_recipients(draft: Campaign) -> None:
     draft.refresh_from_db()
     rows = list(draft.recipients.order_by("pk"))
     draft.recipients.update(status=RecipientStatus.UNKNOWN)
-    resolve = services.recipients_resolve_unknown
+    resolve = retries.recipients_resolve_unknown
     qs = Recipient.objects.filter
     assert resolve(recipients=qs(pk=rows[0].pk), outcome="submitted", user_id=1) == 1
     assert resolve(recipients=qs(pk=rows[1].pk), outcome="failed", user_id=1) == 1
@@ -196,7 +196,7 @@ def test_unknown_rows_of_a_cancelled_campaign_cannot_be_sent_again(
     services.campaign_cancel(campaign=draft, user_id=None)
     draft.recipients.update(status=RecipientStatus.UNKNOWN)
     with pytest.raises(ApplicationError, match="cancelled: nothing would send"):
-        services.recipients_resolve_unknown(
+        retries.recipients_resolve_unknown(
             recipients=draft.recipients.all(), outcome="resend", user_id=None
         )
     assert draft.recipients.filter(status=RecipientStatus.UNKNOWN).count() == 5
