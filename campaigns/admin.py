@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns import drafts, reports, retries
+from campaigns import drafts, recipients_export, retries
 from campaigns.admin_history import (  # also registers the WebhookEvent admin
     CHANGE_LIST_TEMPLATE,
     EstimatedCountPaginator,
@@ -216,7 +216,7 @@ class RecipientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # index, where three ILIKE '%…%' would scan every row.
         if not search_term.strip():
             return queryset, False
-        return queryset.filter(reports.recipient_search(search_term)), False
+        return queryset.filter(recipients_export.recipient_search(search_term)), False
 
     def lookup_allowed(
         self, lookup: str, value: str, request: HttpRequest | None = None

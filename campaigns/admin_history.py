@@ -19,7 +19,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
-from campaigns import reports
+from campaigns import timeline
 from campaigns.models import StatusEvent
 from gupshup_admin.models import WebhookEvent
 
@@ -163,12 +163,12 @@ class WebhookEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="headers")
     def pretty_headers(self, obj: WebhookEvent) -> str:
-        return format_html("<pre>{}</pre>", reports.pretty_json_value(obj.headers))
+        return format_html("<pre>{}</pre>", timeline.pretty_json_value(obj.headers))
 
     @admin.display(description="body")
     def pretty_body(self, obj: WebhookEvent) -> str:
         return format_html(
-            '<pre class="callback-body">{}</pre>', reports.pretty_json(obj.body)
+            '<pre class="callback-body">{}</pre>', timeline.pretty_json(obj.body)
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:

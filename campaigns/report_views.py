@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from campaigns import reports
+from campaigns import reports, timeline
 from campaigns.models import Campaign, Recipient, RecipientStatus
+from campaigns.recipients_export import recipients_csv_lines, recipients_filtered
 from gupshup_admin.access import permission_required
 from gupshup_admin.providers.failure_codes import failure_explained
 from gupshup_admin.roles import EXPORT
@@ -34,7 +35,7 @@ def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("partner_app"), pk=pk)
     query = request.GET.get("q", "").strip()
     found = (
-        list(reports.recipients_filtered(campaign=campaign, query=query)[:FOUND_MAX])
+        list(recipients_filtered(campaign=campaign, query=query)[:FOUND_MAX])
         if query
         else None
     )
@@ -74,7 +75,7 @@ def recipient_history(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
         campaign=recipient.campaign,
         recipient=recipient,
         explanation=failure_explained(recipient.error_code) if failed else None,
-        timeline=reports.recipient_timeline(recipient=recipient),
+        timeline=timeline.recipient_timeline(recipient=recipient),
     )
     return render(request, "campaigns/recipient.html", context)
 
@@ -85,14 +86,14 @@ def recipients_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Streamed, so that a million rows start arriving at once and never sit in
     memory; filtered like the recipient table (status, search) and by code."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    rows = reports.recipients_filtered(
+    rows = recipients_filtered(
         campaign=campaign,
         status=request.GET.get("status", ""),
         query=request.GET.get("q", ""),
         code=request.GET.get("code"),
     )
     response = StreamingHttpResponse(
-        reports.recipients_csv_lines(recipients=rows),
+        recipients_csv_lines(recipients=rows),
         content_type="text/csv; charset=utf-8",
     )
     name = f"campaign-{pk}-recipients.csv"

@@ -1,5 +1,6 @@
-"""Send history for reviewers (selectors): a campaign's funnel, its rates over
-time, its failures explained, one recipient's timeline, and the recipients as CSV.
+"""A campaign's report for reviewers (selectors): its funnel, its rates over time
+and its failures explained. One recipient's timeline is in `timeline.py`, the
+filtered recipients and their CSV export in `recipients_export.py`.
 
 Every question is one or two grouped queries on indexed columns of one campaign;
 nothing counts a whole table. On a campaign of 600,000 recipients the report
@@ -9,25 +10,19 @@ one for REPORT_CACHE_SECONDS.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from django.core.cache import cache
-from django.db.models import Count, DateTimeField, Max, Min, Q, QuerySet
+from django.db.models import Count, DateTimeField, Max, Min, QuerySet
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
-from campaigns.csvsafe import spreadsheet_safe
 from campaigns.models import Campaign, Recipient, RecipientStatus, StatusEvent
 from campaigns.selectors import campaign_failure_groups
-from gupshup_admin.models import ApiExchange, WebhookEvent
 from gupshup_admin.providers.failure_codes import FailureCode, failure_explained
 
 S = RecipientStatus
@@ -45,14 +40,6 @@ EVENT_SERIES = [S.DELIVERED, S.READ, S.FAILED]
 SLOW_REPORT_SECONDS = 0.25
 REPORT_CACHE_SECONDS = 60
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# The export's columns, and the fields they come from, in order.
-EXPORT = [
-    ("phone", "phone"), ("status", "status"), ("message_id", "message_id"),
-    ("wamid", "wamid"), ("wa_id", "wa_id"), ("error_code", "error_code"),
-    ("error_message", "error_message"), ("submitted_at", "submitted_at"),
-    ("last_update", "updated_at"), ("attempts", "attempts"), ("params", "params"),
-]  # fmt: skip
-EXPORT_COLUMNS = [column for column, _ in EXPORT]
 
 
 # --- the funnel ------------------------------------------------------------------
@@ -260,138 +247,3 @@ def campaign_report(*, campaign: Campaign, fresh: bool = False) -> CampaignRepor
     if seconds >= SLOW_REPORT_SECONDS:
         cache.set(key, report, REPORT_CACHE_SECONDS)
     return report
-
-
-# --- one recipient's timeline ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime | None
-    kind: Literal["exchange", "status"]
-    exchange: ApiExchange | None = None
-    event: StatusEvent | None = None
-    callback: WebhookEvent | None = None
-    callback_body: str = ""  # pretty-printed when it is JSON
-    request_headers: str = ""
-    request_body: str = ""
-    response_body: str = ""
-    explanation: FailureCode | None = None
-
-
-def recipient_timeline(*, recipient: Recipient) -> list[TimelineEntry]:
-    """The recipient's requests to the provider and its delivery statuses (each
-    with the raw callback that brought it), oldest first. Two queries."""
-    exchanges = list(
-        ApiExchange.objects.filter(ref=f"recipient:{recipient.pk}").order_by(
-            "created_at", "pk"
-        )
-    )
-    if recipient.exchange_id and recipient.exchange_id not in {e.pk for e in exchanges}:
-        exchanges += ApiExchange.objects.filter(pk=recipient.exchange_id)
-    entries = [
-        TimelineEntry(
-            at=e.created_at,
-            kind="exchange",
-            exchange=e,
-            request_headers=pretty_json_value(e.request_headers),
-            request_body=pretty_json_value(e.request_body),
-            response_body=pretty_json(e.response_body),
-        )
-        for e in exchanges
-    ]
-    for event in recipient.events.select_related("webhook_event"):
-        callback = event.webhook_event
-        entries.append(
-            TimelineEntry(
-                at=event.occurred_at or event.received_at,
-                kind="status",
-                event=event,
-                callback=callback,
-                callback_body=pretty_json(callback.body) if callback else "",
-                explanation=failure_explained(event.error_code)
-                if event.status == S.FAILED
-                else None,
-            )
-        )
-    return sorted(entries, key=_in_order)
-
-
-_RANK = {s: n for n, s in enumerate(["enqueued", "sent", "delivered", "read"])}
-
-
-def _in_order(entry: TimelineEntry) -> tuple[datetime, int, datetime]:
-    # Providers stamp statuses to the second, our requests to the microsecond:
-    # within one second the request comes first, then statuses in their order.
-    at = entry.at or _EPOCH
-    status = entry.event.status if entry.event else ""
-    rank = -1 if entry.kind == "exchange" else _RANK.get(status, len(_RANK))
-    return at.replace(microsecond=0), rank, at
-
-
-def pretty_json_value(value: object) -> str:
-    """A stored JSON value indented; empty when there is none."""
-    return json.dumps(value, indent=2, ensure_ascii=False) if value else ""
-
-
-def pretty_json(text: str) -> str:
-    """Indented JSON, or the text as it is when it is not JSON."""
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
-        return text
-
-
-# --- filters, search and the export -----------------------------------------------
-
-
-def recipients_filtered(
-    *, campaign: Campaign, status: str = "", query: str = "", code: str | None = None
-) -> QuerySet[Recipient]:
-    """A campaign's recipients by status, error code and a search: part of a
-    number (with or without +, spaces, dashes) or a whole message id or wamid."""
-    rows = Recipient.objects.filter(campaign=campaign)
-    if status in S.values:
-        rows = rows.filter(status=status)
-    if code is not None:
-        rows = rows.filter(error_code=code)
-    return rows.filter(recipient_search(query)) if query.strip() else rows
-
-
-def recipient_search(query: str) -> Q:
-    """The search condition: ids match whole (they are indexed); numbers match
-    any part, with LIKE (PostgreSQL answers it from a trigram index)."""
-    query = query.strip()
-    digits = "".join(ch for ch in query if ch not in " -().")
-    if digits and digits.lstrip("+").isdigit():
-        return Q(phone__contains=digits)
-    return Q(message_id=query) | Q(wamid=query)
-
-
-def recipients_csv_lines(*, recipients: QuerySet[Recipient]) -> Iterator[str]:
-    """The recipients as CSV text, a header then one line per row, read from
-    the database in chunks (a million rows never sit in memory)."""
-    yield "\ufeff" + _csv_line(EXPORT_COLUMNS)  # the BOM: spreadsheets read UTF-8
-    fields = [name for _, name in EXPORT]
-    rows = recipients.order_by("pk").values_list(*fields)
-    for row in rows.iterator(chunk_size=2000):
-        *head, submitted, updated, attempts, params = row
-        yield _csv_line(
-            [
-                *(_cell(value) for value in head),
-                submitted.isoformat() if submitted else "",
-                updated.isoformat() if updated else "",
-                str(attempts),
-                _cell(json.dumps(params, ensure_ascii=False) if params else ""),
-            ]
-        )
-
-
-def _cell(value: str) -> str:
-    return spreadsheet_safe(value)  # phones are E.164: a leading + stays
-
-
-def _csv_line(cells: Iterable[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerow(cells)
-    return out.getvalue()

@@ -16,9 +16,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import reports
+from campaigns import recipients_export, reports
 from campaigns.callbacks import webhook_event_process
 from campaigns.models import Campaign, Recipient, RecipientStatus, StatusEvent
+from campaigns.timeline import recipient_timeline
 from gupshup_admin.models import ApiExchange, ExchangeOutcome, Provider, WebhookEvent
 from gupshup_admin.simulator import DEMO
 from gupshup_admin.simulator.magic import FAILURES
@@ -228,7 +229,7 @@ def test_the_timeline_holds_the_request_then_each_status_with_its_raw_callback(
     recipient = sent_with_callbacks()
 
     with django_assert_max_num_queries(2):
-        timeline = reports.recipient_timeline(recipient=recipient)
+        timeline = recipient_timeline(recipient=recipient)
 
     assert [e.kind for e in timeline] == ["exchange", *["status"] * 4]
     assert [e.event.status for e in timeline if e.event] == [
@@ -249,7 +250,7 @@ def test_the_timeline_holds_the_request_then_each_status_with_its_raw_callback(
 def test_a_failed_status_in_the_timeline_says_what_it_means(db: None) -> None:
     recipient = sent_with_callbacks("1002")
 
-    timeline = reports.recipient_timeline(recipient=recipient)
+    timeline = recipient_timeline(recipient=recipient)
 
     failed = timeline[-1]
     assert failed.event is not None and failed.event.status == S.FAILED
@@ -384,7 +385,7 @@ def test_the_export_streams_every_recipient_with_its_status_and_columns(
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert f"campaign-{campaign.pk}-recipients.csv" in response["Content-Disposition"]
     rows = csv_rows(response)
-    assert list(rows[0]) == reports.EXPORT_COLUMNS
+    assert list(rows[0]) == recipients_export.EXPORT_COLUMNS
     assert [(r["phone"], r["status"]) for r in rows] == [
         (recipient.phone, "read"),
         ("+919000000002", "pending"),
