@@ -1,0 +1,204 @@
+"""The campaign page's buttons: load recipients (a CSV upload or pasted numbers,
+and the rejected rows back as CSV), then start, pause, resume, cancel and retry.
+
+Every POST calls one service, shows an ApplicationError as it is, and redirects
+back to the page (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import formats, timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from campaigns import imports, retries, services
+from campaigns.forms import PasteForm, UploadForm
+from campaigns.models import Campaign, CampaignState, RecipientImport
+from campaigns.views import _detail_url
+from gupshup_admin.access import permission_required
+from gupshup_admin.exceptions import ApplicationError
+from gupshup_admin.roles import SEND
+
+LOAD = "campaigns.add_recipient"
+
+
+def _errors(form: Form) -> str:
+    """Every error of the form on one line, each after its field's label."""
+    labels = {name: field.label for name, field in form.fields.items()}
+    return " ".join(
+        f"{labels[name]}: {error}" if labels.get(name) else str(error)
+        for name, errors in form.errors.items()
+        for error in errors
+    )
+
+
+def _act(
+    request: HttpRequest,
+    pk: int,
+    run: Callable[[Campaign, int | None], str],
+    anchor: str = "",
+) -> HttpResponse:
+    """Call one service for the campaign; report its result or its refusal."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        text = run(campaign, request.user.pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, text)
+    return redirect(_detail_url(pk, anchor))
+
+
+Load = Callable[[Campaign, int | None, dict[str, Any]], RecipientImport]
+
+
+def _load(request: HttpRequest, pk: int, form: Form, load: Load) -> HttpResponse:
+    """Validate the form, then load its recipients with one service call."""
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect(_detail_url(pk, "recipients"))
+
+    def run(campaign: Campaign, user_id: int | None) -> str:
+        record = load(campaign, user_id, form.cleaned_data)
+        return (
+            f"Loaded {record.filename}: {record.accepted} accepted, "
+            f"{record.rejected} rejected, {record.duplicates} duplicate(s) dropped."
+        )
+
+    return _act(request, pk, run, "recipients")
+
+
+@permission_required(LOAD, doing="load recipients")
+@require_POST
+def recipients_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    def load(
+        campaign: Campaign, user_id: int | None, data: dict[str, Any]
+    ) -> RecipientImport:
+        return imports.recipients_import(
+            campaign=campaign,
+            fileobj=data["file"],
+            filename=data["file"].name or "upload.csv",
+            user_id=user_id,
+            region=data["region"],
+        )
+
+    return _load(request, pk, UploadForm(request.POST, request.FILES), load)
+
+
+@permission_required(LOAD, doing="load recipients")
+@require_POST
+def recipients_paste(request: HttpRequest, pk: int) -> HttpResponse:
+    def load(
+        campaign: Campaign, user_id: int | None, data: dict[str, Any]
+    ) -> RecipientImport:
+        return imports.recipients_import_pasted(
+            campaign=campaign,
+            text=data["numbers"],
+            user_id=user_id,
+            region=data["region"],
+        )
+
+    return _load(request, pk, PasteForm(request.POST), load)
+
+
+@permission_required("campaigns.view_recipientimport", doing="see recipient imports")
+@require_GET
+def rejected_csv(request: HttpRequest, pk: int, import_pk: int) -> HttpResponse:
+    record = get_object_or_404(RecipientImport, pk=import_pk, campaign_id=pk)
+    # A BOM so that spreadsheet programs read the reasons as UTF-8.
+    response = HttpResponse(
+        "\ufeff" + record.rejected_csv, content_type="text/csv; charset=utf-8"
+    )
+    name = f"campaign-{pk}-import-{import_pk}-rejected.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@permission_required(SEND, doing="start campaigns")
+@require_POST
+def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
+    confirm_late = request.POST.get("confirm_late") == "1"
+
+    def run(campaign: Campaign, user_id: int | None) -> str:
+        services.campaign_start(
+            campaign=campaign, user_id=user_id, confirm_late=confirm_late
+        )
+        if campaign.state == CampaignState.SCHEDULED:
+            assert campaign.scheduled_at is not None
+            when = formats.date_format(
+                timezone.localtime(campaign.scheduled_at), "DATETIME_FORMAT"
+            )
+            return f"{campaign} is scheduled to start at {when}."
+        return f"{campaign} started."
+
+    return _act(request, pk, run)
+
+
+@permission_required(SEND, doing="pause campaigns")
+@require_POST
+def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(campaign: Campaign, user_id: int | None) -> str:
+        services.campaign_pause(campaign=campaign, user_id=user_id)
+        return f"{campaign} paused: senders stop before their next message."
+
+    return _act(request, pk, run)
+
+
+@permission_required(SEND, doing="resume campaigns")
+@require_POST
+def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(campaign: Campaign, user_id: int | None) -> str:
+        services.campaign_resume(campaign=campaign, user_id=user_id)
+        return f"{campaign} resumed."
+
+    return _act(request, pk, run)
+
+
+@permission_required(SEND, doing="cancel campaigns")
+@require_POST
+def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(campaign: Campaign, user_id: int | None) -> str:
+        count = services.campaign_cancel(campaign=campaign, user_id=user_id)
+        return f"{campaign} cancelled: {count} recipient(s) will not be sent."
+
+    return _act(request, pk, run)
+
+
+@permission_required(SEND, doing="retry failed recipients")
+@require_POST
+def campaign_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    codes = request.POST.getlist("code")
+
+    def run(campaign: Campaign, user_id: int | None) -> str:
+        if not codes:
+            raise ApplicationError(
+                "Tick at least one error to send its recipients again."
+            )
+        count = retries.campaign_retry_failed(
+            campaign=campaign, codes=codes, user_id=user_id
+        )
+        return f"{_recipients_text(count)} sent again."
+
+    return _act(request, pk, run, "progress")
+
+
+def _recipients_text(count: int) -> str:
+    return f"{count} recipient{'s' if count != 1 else ''} will be"
+
+
+@permission_required(SEND, doing="retry failed recipients")
+@require_GET
+def retry_preview_json(request: HttpRequest, pk: int) -> JsonResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    codes = request.GET.getlist("code")
+    count = (
+        retries.campaign_retry_preview(campaign=campaign, codes=codes) if codes else 0
+    )
+    text = f"{_recipients_text(count)} sent again."
+    return JsonResponse({"codes": codes, "count": count, "text": text})
