@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from gupshup_admin import services, tasks
+from gupshup_admin import app_sync, services, tasks
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.forms import CommBoxChannelForm, PartnerAppForm
 from gupshup_admin.models import (
@@ -228,7 +228,7 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def check_health_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def run(app: PartnerApp, user_id: int) -> tuple[int, str]:
-            report = services.partner_app_check_health(app=app, user_id=user_id)
+            report = app_sync.partner_app_check_health(app=app, user_id=user_id)
             return (
                 messages.SUCCESS if report.healthy else messages.ERROR
             ), f"{app}: {report.message}"
@@ -244,14 +244,14 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def register_callback_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def run(app: PartnerApp, user_id: int) -> tuple[int, str]:
-            url = services.partner_app_register_callback(app=app, user_id=user_id)
+            url = app_sync.partner_app_register_callback(app=app, user_id=user_id)
             return messages.SUCCESS, f"{app}: delivery callbacks now go to {url}."
 
         return self._button(request, pk, run)
 
     def sync_templates_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def run(app: PartnerApp, user_id: int) -> tuple[int, str]:
-            result = services.partner_app_sync_templates(app=app, user_id=user_id)
+            result = app_sync.partner_app_sync_templates(app=app, user_id=user_id)
             return messages.SUCCESS, f"{app}: templates synced: {result}."
 
         return self._button(request, pk, run)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from gupshup_admin import services
+from gupshup_admin import app_sync
 from gupshup_admin.models import PartnerApp
 
 
 @task()
 def check_app_health(app_pk: int, user_id: int | None = None) -> str:
     app = PartnerApp.objects.get(pk=app_pk)
-    return services.partner_app_check_health(app=app, user_id=user_id).message
+    return app_sync.partner_app_check_health(app=app, user_id=user_id).message
 
 
 @task()
 def sync_app_templates(app_pk: int, user_id: int | None = None) -> str:
     app = PartnerApp.objects.get(pk=app_pk)
-    return str(services.partner_app_sync_templates(app=app, user_id=user_id))
+    return str(app_sync.partner_app_sync_templates(app=app, user_id=user_id))

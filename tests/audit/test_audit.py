@@ -17,6 +17,7 @@ from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_events_for
 from campaigns import approvals, drafts, imports, retries, services
 from campaigns.models import Campaign, CampaignKind, CampaignState, RecipientStatus
+from gupshup_admin import app_sync
 from gupshup_admin import services as app_services
 from gupshup_admin.models import CommBoxChannel, PartnerApp
 from gupshup_admin.simulator import Simulator
@@ -241,7 +242,7 @@ def test_registering_the_callback_is_written_down_without_its_secret(
     app = sim_app()
     with Simulator() as sim:
         settings.GUPSHUP_API_BASE = sim.base_url
-        app_services.partner_app_register_callback(app=app, user_id=ada.pk)
+        app_sync.partner_app_register_callback(app=app, user_id=ada.pk)
     line = AuditEvent.objects.get(action=A.APP_CALLBACK_REGISTERED)
     assert line.actor == ada
     assert f"/webhooks/gupshup/{app.pk}/" in line.summary

@@ -22,7 +22,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from campaigns.models import Campaign, Recipient
-from gupshup_admin import services as app_services
+from gupshup_admin import app_sync
 from gupshup_admin.models import WebhookEvent, WebhookState
 from gupshup_admin.simulator import Simulator
 from tests.e2e.conftest import banner, login, needs_postgresql, screenshot
@@ -66,7 +66,7 @@ def test_a_reviewer_reads_the_funnel_failures_and_timelines_of_a_demo_campaign(
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SITE_URL = live_server.url
     app = sim_app(name="Demo shop (simulator)")
-    hook = app_services.partner_app_register_callback(app=app)
+    hook = app_sync.partner_app_register_callback(app=app)
     assert hook.startswith(live_server.url)
     numbers = [*DELIVERED, NOT_ON_WHATSAPP, OPTED_OUT]
     campaign = sim_campaign(phones=numbers, app=app, name="Spring sale")

@@ -11,7 +11,7 @@ from django.contrib.messages import constants as levels
 from django.test import Client
 from django.urls import reverse
 
-from gupshup_admin import services
+from gupshup_admin import app_sync
 from gupshup_admin.models import (
     ApiExchange,
     CommBoxChannel,
@@ -351,9 +351,9 @@ def logged_exchanges(
         f"https://gupshup.test/partner/app/{other.app_id}/templates",
         json=templates_ok(),
     )
-    services.partner_app_check_health(app=partner_app)
-    services.partner_app_sync_templates(app=partner_app)
-    services.partner_app_sync_templates(app=other)
+    app_sync.partner_app_check_health(app=partner_app)
+    app_sync.partner_app_sync_templates(app=partner_app)
+    app_sync.partner_app_sync_templates(app=other)
     return {
         "401": ApiExchange.objects.get(status_code=401),
         "ok": ApiExchange.objects.get(partner_app=partner_app, status_code=200),

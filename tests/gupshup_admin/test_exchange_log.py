@@ -16,7 +16,7 @@ import responses
 from django.contrib.auth.models import User
 from responses.matchers import header_matcher
 
-from gupshup_admin import services
+from gupshup_admin import app_sync, services
 from gupshup_admin.exchanges import http_client
 from gupshup_admin.models import (
     ApiExchange,
@@ -278,7 +278,7 @@ def run_every_kind_of_call(
     mocked.post(COMMBOX_UPLOAD_URL, json=commbox_upload_ok())
     mocked.post(COMMBOX_UPLOAD_URL, status=401, json=commbox_error(401, "Unauthorized"))
 
-    assert services.partner_app_check_health(app=app).healthy
+    assert app_sync.partner_app_check_health(app=app).healthy
     services.with_app_client(
         app=app,
         user_id=None,

@@ -28,7 +28,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from campaigns.models import Campaign, Recipient, RecipientImport, RecipientStatus
-from gupshup_admin import services
+from gupshup_admin import app_sync
 from gupshup_admin.models import ApiExchange, CommBoxChannel, PartnerApp, Template
 from gupshup_admin.simulator import DEMO, SimChannel, Simulator, SimulatorConfig
 from media_library.models import MediaFile, MediaState
@@ -185,7 +185,7 @@ def server_errors(client: Client, app: PartnerApp, monkeypatch: Any) -> str:
 
     monkeypatch.setattr("gupshup_admin.providers.http.HttpClient._perform", explode)
     try:
-        services.partner_app_check_health(app=app)
+        app_sync.partner_app_check_health(app=app)
     except RuntimeError:
         request = RequestFactory().post("/x/", {"new_app_token": APP_TOKEN})
         report = leakscan.error_report(request, sys.exc_info())

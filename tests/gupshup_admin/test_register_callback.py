@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from gupshup_admin import services
+from gupshup_admin import app_sync
 from gupshup_admin.models import ApiExchange
 from gupshup_admin.simulator import Simulator
 from tests.factories import sim_app
@@ -21,7 +21,7 @@ def test_the_callback_is_registered_with_the_secret_in_a_meta_header(
     app = sim_app()
     with Simulator() as sim:
         settings.GUPSHUP_API_BASE = sim.base_url
-        url = services.partner_app_register_callback(app=app)
+        url = app_sync.partner_app_register_callback(app=app)
         form = sim.requests("subscription")[0]["form"]
     assert url == f"https://admin.example.com/webhooks/gupshup/{app.pk}/"
     assert form["url"] == url and form["version"] == "2"

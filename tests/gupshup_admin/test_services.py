@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 from responses.matchers import header_matcher
 
-from gupshup_admin import services
+from gupshup_admin import app_sync, services
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import (
     ApiExchange,
@@ -67,7 +67,7 @@ def test_a_pasted_token_is_used_as_is(mocked: Mock, partner_app: PartnerApp) -> 
     mocked.get(f"{APP_URL}/templates", json=templates_ok(), match=WITH_PASTED)
 
     assert services.partner_app_token(app=partner_app) == APP_TOKEN
-    services.partner_app_sync_templates(app=partner_app)
+    app_sync.partner_app_sync_templates(app=partner_app)
 
     assert len(mocked.calls) == 1  # no login, no token fetch
 
@@ -153,7 +153,7 @@ def test_a_401_with_credentials_refreshes_the_token_once_and_retries(
         f"{APP_URL}/templates", json=templates_ok(SPRING_SALE), match=WITH_FETCHED
     )
 
-    result = services.partner_app_sync_templates(app=app)
+    result = app_sync.partner_app_sync_templates(app=app)
 
     assert result.created == 1
     assert [c.request.url for c in mocked.calls] == [
@@ -172,7 +172,7 @@ def test_a_401_without_credentials_marks_the_app_unhealthy_and_logs_the_exchange
     mocked.get(f"{APP_URL}/templates", status=401, json=error("Authentication Failed"))
 
     with pytest.raises(AuthenticationError):
-        services.partner_app_sync_templates(app=partner_app)
+        app_sync.partner_app_sync_templates(app=partner_app)
 
     app = fresh(partner_app)
     assert app.health_status == HealthStatus.UNHEALTHY
@@ -196,7 +196,7 @@ def test_a_second_401_after_the_refresh_marks_the_app_unhealthy_and_is_raised(
     mocked.get(TOKEN_URL, json=app_token_ok())
 
     with pytest.raises(AuthenticationError) as caught:
-        services.partner_app_sync_templates(app=app)
+        app_sync.partner_app_sync_templates(app=app)
 
     assert calls_to(mocked, f"{APP_URL}/templates") == 2
     assert calls_to(mocked, LOGIN_URL) == 1
@@ -214,7 +214,7 @@ def test_an_app_without_token_or_credentials_is_refused_with_a_clear_message(
     ):
         services.partner_app_token(app=bare_app)
     with pytest.raises(ApplicationError, match="Paste the app's sk_ token"):
-        services.partner_app_sync_templates(app=bare_app)
+        app_sync.partner_app_sync_templates(app=bare_app)
 
     assert len(mocked.calls) == 0
     assert ApiExchange.objects.count() == 0
@@ -237,7 +237,7 @@ def test_a_healthy_app_stores_its_tier_quality_throughput_and_balance(
 ) -> None:
     mock_healthy_app(mocked)
 
-    report = services.partner_app_check_health(app=partner_app)
+    report = app_sync.partner_app_check_health(app=partner_app)
 
     assert report.healthy is True
     app = fresh(partner_app)
@@ -261,7 +261,7 @@ def test_an_app_gupshup_calls_not_healthy_is_marked_unhealthy(
 ) -> None:
     mocked.get(f"{APP_URL}/health", json=health_ok("false"))
 
-    report = services.partner_app_check_health(app=partner_app)
+    report = app_sync.partner_app_check_health(app=partner_app)
 
     assert report.healthy is False
     assert fresh(partner_app).health_status == HealthStatus.UNHEALTHY
@@ -272,7 +272,7 @@ def test_an_app_that_is_not_live_is_marked_unhealthy_in_gupshups_words(
 ) -> None:
     mocked.get(f"{APP_URL}/health", status=400, json=error("App is not live."))
 
-    report = services.partner_app_check_health(app=partner_app)
+    report = app_sync.partner_app_check_health(app=partner_app)
 
     assert report.healthy is False
     app = fresh(partner_app)
@@ -286,7 +286,7 @@ def test_a_health_check_answered_401_reports_authentication_failed(
 ) -> None:
     mocked.get(f"{APP_URL}/health", status=401, json=error("Authentication Failed"))
 
-    report = services.partner_app_check_health(app=partner_app)
+    report = app_sync.partner_app_check_health(app=partner_app)
 
     assert report.healthy is False
     assert "Authentication failed" in fresh(partner_app).health_message
@@ -297,7 +297,7 @@ def test_an_unreachable_provider_marks_the_app_unhealthy_naming_the_host(
 ) -> None:
     mocked.get(f"{APP_URL}/health", body=requests.ConnectionError("Connection refused"))
 
-    report = services.partner_app_check_health(app=partner_app)
+    report = app_sync.partner_app_check_health(app=partner_app)
 
     assert report.healthy is False
     app = fresh(partner_app)
@@ -313,7 +313,7 @@ def test_a_malformed_health_answer_marks_the_app_unhealthy_without_raising(
         f"{APP_URL}/health", body="{'status': success", content_type="application/json"
     )
 
-    report = services.partner_app_check_health(app=partner_app)
+    report = app_sync.partner_app_check_health(app=partner_app)
 
     assert report.healthy is False
     app = fresh(partner_app)
@@ -325,7 +325,7 @@ def test_a_malformed_health_answer_marks_the_app_unhealthy_without_raising(
 def test_a_health_check_of_an_app_without_secrets_is_reported_not_raised(
     mocked: Mock, bare_app: PartnerApp
 ) -> None:
-    report = services.partner_app_check_health(app=bare_app)
+    report = app_sync.partner_app_check_health(app=bare_app)
 
     assert report.healthy is False
     assert "no app token and no partner credentials" in fresh(bare_app).health_message
@@ -338,7 +338,7 @@ def test_a_healthy_app_whose_limits_cannot_be_read_is_still_healthy_with_a_note(
     mocked.get(f"{APP_URL}/waba/info", status=400, json=error("Invalid App Details"))
     mocked.get(f"{APP_URL}/wallet/balance", json=wallet_ok(0.75, "INR"))
 
-    report = services.partner_app_check_health(app=partner_app)
+    report = app_sync.partner_app_check_health(app=partner_app)
 
     assert report.healthy is True
     assert "WABA info unavailable" in report.message
@@ -373,7 +373,7 @@ def test_template_sync_creates_updates_and_marks_missing_templates_absent(
         f"{APP_URL}/templates", json=templates_ok(SPRING_SALE, ORDER_UPDATE, rejected)
     )
 
-    result = services.partner_app_sync_templates(app=partner_app)
+    result = app_sync.partner_app_sync_templates(app=partner_app)
 
     assert (result.created, result.updated, result.gone) == (2, 1, 1)
     assert str(result) == "2 new, 1 updated, 1 no longer on Gupshup"
@@ -412,9 +412,9 @@ def test_a_template_that_comes_back_is_present_again(
         app=partner_app, gupshup_id=SPRING_SALE["id"], element_name="spring_sale_image"
     )
 
-    services.partner_app_sync_templates(app=partner_app)
+    app_sync.partner_app_sync_templates(app=partner_app)
     assert Template.objects.get().is_present is False
-    services.partner_app_sync_templates(app=partner_app)
+    app_sync.partner_app_sync_templates(app=partner_app)
 
     assert Template.objects.get().is_present is True
 
@@ -431,7 +431,7 @@ def test_template_sync_leaves_other_apps_templates_alone(
     theirs = Template.objects.create(app=other, gupshup_id="x-1", element_name="theirs")
     mocked.get(f"{APP_URL}/templates", json=templates_ok(SPRING_SALE))
 
-    services.partner_app_sync_templates(app=partner_app)
+    app_sync.partner_app_sync_templates(app=partner_app)
 
     theirs.refresh_from_db()
     assert theirs.is_present is True

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from campaigns import approvals, drafts, imports
 from campaigns.models import Campaign, CampaignKind
-from gupshup_admin import services as app_services
+from gupshup_admin import app_sync
 from gupshup_admin.models import PartnerApp, Template
 from gupshup_admin.simulator import DEMO
 from media_library import services as media_services
@@ -43,17 +43,15 @@ class Command(BaseCommand):
         app = PartnerApp.objects.filter(app_id=DEMO.capi_app.app_id).first()
         if app is None:
             raise CommandError("Run `manage.py demo_setup` first.")
-        health = app_services.partner_app_check_health(app=app)
+        health = app_sync.partner_app_check_health(app=app)
         self.stdout.write(f"{app}: {health.message}")
         # The simulator forgets subscriptions when it stops: register every run.
-        url = app_services.partner_app_register_callback(app=app)
+        url = app_sync.partner_app_register_callback(app=app)
         self.stdout.write(f"Delivery callbacks go to {url}")
         if Campaign.objects.filter(name=NAME).exists():
             self.stdout.write(f"{NAME!r} exists already.")
             return
-        self.stdout.write(
-            f"Templates: {app_services.partner_app_sync_templates(app=app)}"
-        )
+        self.stdout.write(f"Templates: {app_sync.partner_app_sync_templates(app=app)}")
         upload = media_services.media_file_create(
             fileobj=io.BytesIO(banner()), name="spring-sale-banner.png"
         )
