@@ -3,7 +3,7 @@
 The type comes from the bytes, never from the browser's claim; limits are WhatsApp's
 (API-NOTES "Limits" → Media) read from settings at call time, so tests and deploys
 can tighten them. Every refusal is a ``MediaRejected`` whose message is shown to the
-marketer verbatim.
+marketer verbatim. The types, limits and refusals are in ``upload_rules.py``.
 """
 
 from __future__ import annotations
@@ -23,101 +23,28 @@ from typing import IO
 from django.conf import settings
 from PIL import Image
 
-from media_library.sniffing import OPENXML, office_type, sniff_content_type
+from media_library.sniffing import office_type, sniff_content_type
+from media_library.upload_rules import (
+    ALLOWED,
+    ALSO_FITS,
+    MB,
+    MEDIA_EXTENSIONS,
+    OLE_TYPES,
+    MediaRejected,
+    kind_limit,
+    setting_bytes,
+    size_text,
+    too_large,
+    type_rejected,
+)
 
-__all__ = [
-    "CheckedMedia", "MediaRejected", "check_upload", "safe_filename",
-    "sniff_content_type",
-]  # fmt: skip
+__all__ = ["CheckedMedia", "check_upload", "safe_filename", "sniff_content_type"]
 
-MB = 1024 * 1024
 CHUNK = 1 * MB  # reads never exceed this, whatever the file size
 HEAD = 4096  # enough to sniff and to tell markup from plain text
 MAX_NAME = 120
-
-# Gupshup's MIME list (api/gupshup-media-id-from-url.txt): type → (kind, extension).
-ALLOWED: dict[str, tuple[str, str]] = {
-    "image/jpeg": ("image", ".jpg"),
-    "image/png": ("image", ".png"),
-    "image/webp": ("sticker", ".webp"),
-    "video/mp4": ("video", ".mp4"),
-    "video/3gpp": ("video", ".3gp"),
-    "audio/aac": ("audio", ".aac"),
-    "audio/mp4": ("audio", ".m4a"),
-    "audio/mpeg": ("audio", ".mp3"),
-    "audio/amr": ("audio", ".amr"),
-    "audio/ogg": ("audio", ".ogg"),
-    "audio/opus": ("audio", ".opus"),
-    "application/pdf": ("document", ".pdf"),
-    "application/msword": ("document", ".doc"),
-    "application/vnd.ms-excel": ("document", ".xls"),
-    "application/vnd.ms-powerpoint": ("document", ".ppt"),
-    OPENXML + "wordprocessingml.document": ("document", ".docx"),
-    OPENXML + "spreadsheetml.sheet": ("document", ".xlsx"),
-    OPENXML + "presentationml.presentation": ("document", ".pptx"),
-    "text/plain": ("document", ".txt"),
-}
-# Other extensions that already fit a type, so the marketer's name is kept.
-ALSO_FITS: dict[str, set[str]] = {
-    "image/jpeg": {".jpeg", ".jpe", ".jfif"},
-    "video/3gpp": {".3gpp"},
-    "audio/ogg": {".oga", ".opus"},
-    "audio/mp4": {".mp4", ".m4b"},
-    "application/msword": {".dot"},
-    "application/vnd.ms-excel": {".xlt"},
-    "application/vnd.ms-powerpoint": {".pps", ".pot"},
-    "text/plain": {".csv", ".log", ".text"},
-}
-# Extensions replaced (not kept before the new one) when they lie about the content.
-MEDIA_EXTENSIONS = {ext for _, ext in ALLOWED.values()}.union(
-    *ALSO_FITS.values(),
-    {".gif", ".svg", ".html", ".htm", ".bmp", ".tif", ".tiff", ".heic", ".mov"},
-    {".avi", ".wav", ".zip", ".avif"},
-)
-OLE_TYPES = [
-    f"application/{t}" for t in ("msword", "vnd.ms-excel", "vnd.ms-powerpoint")
-]
-LABELS = {
-    "image/gif": "a GIF image",
-    "image/tiff": "a TIFF image",
-    "image/heic": "a HEIC photo (iPhone format)",
-    "image/avif": "an AVIF image",
-    "video/quicktime": "a QuickTime (.mov) video",
-    "video/x-msvideo": "an AVI video",
-    "audio/wav": "a WAV audio file",
-    "application/zip": "a ZIP archive",
-    "application/x-ole-storage": "an OLE file that is not a .doc, .xls or .ppt",
-    "application/octet-stream": "binary data, not UTF-8 text",
-}
-# kind → (setting, default, who limits); advice on what to do instead
-LIMITS = {
-    "image": ("MEDIA_MAX_IMAGE_BYTES", 5 * MB, "WhatsApp images"),
-    "video": ("MEDIA_MAX_VIDEO_BYTES", 16 * MB, "WhatsApp videos"),
-    "audio": ("MEDIA_MAX_AUDIO_BYTES", 16 * MB, "WhatsApp audio files"),
-    "document": ("MEDIA_MAX_DOCUMENT_BYTES", 100 * MB, "WhatsApp documents"),
-}
-ADVICE = {
-    "image": "Compress it or save it as JPEG.",
-    "video": "Shorten or compress it.",
-    "audio": "Shorten or compress it.",
-    "document": "Split or compress it.",
-}
 PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 WEBP_NOTE = "image/webp is a sticker format on WhatsApp; it was converted to JPEG."
-
-
-class MediaRejected(Exception):
-    """An upload that cannot be used.
-
-    ``message`` says what was wrong and what is allowed; it is shown to the marketer
-    verbatim. ``code`` is one of: empty, too_large, type_not_allowed, sticker_format,
-    corrupt, bad_name.
-    """
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,56 +104,6 @@ def _with_extension(safe_name: str, content_type: str) -> str:
     if ext.lower() not in MEDIA_EXTENSIONS:  # "report.v2" → "report.v2.pdf"
         stem = safe_name
     return _fit(stem, wanted)
-
-
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
-def _limit(kind: str) -> tuple[int, str, str]:
-    """(bytes, who limits, advice) for a kind; Gupshup's ceiling caps them all."""
-    setting, default, who = LIMITS[kind]
-    limit = _setting(setting, default)
-    provider = _setting("MEDIA_MAX_PROVIDER_BYTES", 100 * MB)
-    if provider < limit:
-        return provider, "files sent through Gupshup", ADVICE[kind]
-    return limit, who, ADVICE[kind]
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("MB", MB), ("KB", 1024)):
-        if n >= scale // 10:
-            text = f"{n / scale:.1f}"
-            return f"{text.removesuffix('.0')} {unit}"
-    return f"{n} bytes"
-
-
-def _allowed_summary() -> str:
-    image, video, audio, doc = (_size(_limit(k)[0]) for k in LIMITS)
-    return (
-        f"Upload JPEG or PNG images (≤ {image}), MP4/3GPP video (≤ {video}), "
-        f"audio (≤ {audio}) or documents (≤ {doc})."
-    )
-
-
-def _type_rejected(detected: str | None, safe_name: str) -> MediaRejected:
-    if detected is None:
-        what = (
-            f"The type of {safe_name} could not be recognised from its content "
-            "(SVG, HTML and other formats are not accepted)."
-        )
-    else:
-        label = LABELS.get(detected, "a file")
-        what = f"This file is {label} ({detected}), which WhatsApp cannot send."
-    return MediaRejected(f"{what} {_allowed_summary()}", code="type_not_allowed")
-
-
-def _too_large(safe_name: str, size: int, kind: str) -> MediaRejected:
-    limit, who, advice = _limit(kind)
-    return MediaRejected(
-        f"{safe_name} is {_size(size)}; {who} may be at most {_size(limit)}. {advice}",
-        code="too_large",
-    )
 
 
 def _measure(fileobj: IO[bytes], *, limit: int, text: bool) -> tuple[str, int]:
@@ -318,7 +195,7 @@ def _detect(fileobj: IO[bytes], safe_name: str, claimed: str) -> str:
         fits += [t for t in OLE_TYPES if ext in ALSO_FITS.get(t, ())]
         detected = fits[0] if fits else "application/x-ole-storage"
     if detected not in ALLOWED:
-        raise _type_rejected(detected, safe_name)
+        raise type_rejected(detected, safe_name)
     return detected
 
 
@@ -367,7 +244,7 @@ def check_upload(
     if detected == "image/webp" and not convert_webp:
         raise MediaRejected(
             f"image/webp is a sticker format on WhatsApp; upload JPEG or PNG "
-            f"≤ {_size(_limit('image')[0])}.",
+            f"≤ {size_text(kind_limit('image')[0])}.",
             code="sticker_format",
         )
     note = _claim_note(claimed_type, detected)
@@ -383,13 +260,13 @@ def _checked(
 ) -> CheckedMedia:
     """Measure, hash and (for images) decode. Raises MediaRejected."""
     kind = ALLOWED[detected][0]
-    limit = _limit(kind)[0]
+    limit = kind_limit(kind)[0]
     try:
         sha, size = _measure(fileobj, limit=limit, text=detected == "text/plain")
     except UnicodeDecodeError:
-        raise _type_rejected("application/octet-stream", safe_name) from None
+        raise type_rejected("application/octet-stream", safe_name) from None
     if size > limit:
-        raise _too_large(safe_name, size, kind)
+        raise too_large(safe_name, size, kind)
     width = height = None
     if kind == "image":
         with _open_image(fileobj, detected, safe_name) as image:
@@ -401,9 +278,9 @@ def _converted(
     fileobj: IO[bytes], safe_name: str, note: str
 ) -> tuple[CheckedMedia, IO[bytes]]:
     """Convert a WebP to JPEG. Raises MediaRejected (too_large, corrupt)."""
-    ceiling = _setting("MEDIA_MAX_PROVIDER_BYTES", 100 * MB)
+    ceiling = setting_bytes("MEDIA_MAX_PROVIDER_BYTES", 100 * MB)
     if _measure(fileobj, limit=ceiling, text=False)[1] > ceiling:
-        raise _too_large(safe_name, fileobj.tell(), "document")
+        raise too_large(safe_name, fileobj.tell(), "document")
     with _open_image(fileobj, "image/webp", safe_name) as image:
         out = _to_jpeg(image)
     jpeg_name = _with_extension(safe_name, "image/jpeg")

@@ -20,7 +20,7 @@ from gupshup_admin.access import permission_required
 from gupshup_admin.models import CommBoxChannel, PartnerApp
 from media_library import services, serving
 from media_library.models import MediaFile, MediaState, ProviderMedia
-from media_library.validation import MediaRejected
+from media_library.upload_rules import MediaRejected
 
 PAGE_SIZE = 24
 VIEW = "media_library.view_mediafile"

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from media_library.models import MediaFile
-from media_library.validation import ALLOWED, ALSO_FITS
+from media_library.upload_rules import ALLOWED, ALSO_FITS
 from tests.faults.profile import BAD_INPUT
 from tests.faults.table import FaultTable
 

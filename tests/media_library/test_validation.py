@@ -11,12 +11,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageFile
 
-from media_library.validation import (
-    MediaRejected,
-    check_upload,
-    safe_filename,
-    sniff_content_type,
-)
+from media_library.upload_rules import MediaRejected
+from media_library.validation import check_upload, safe_filename, sniff_content_type
 
 MB = 1024 * 1024
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from gupshup_admin.models import CommBoxChannel, PartnerApp
 from media_library import services
 from media_library.models import MediaFile
-from media_library.validation import MediaRejected
+from media_library.upload_rules import MediaRejected
 
 BAR_WIDTH = 30
 

@@ -1,0 +1,147 @@
+"""What an upload may be: the allowed types and their extensions, the size limit
+of each kind (WhatsApp's, read from settings at call time, capped by Gupshup's),
+and ``MediaRejected``, whose message says what was wrong and what is allowed.
+
+The checks that apply these rules are in ``validation.py``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from media_library.sniffing import OPENXML
+
+MB = 1024 * 1024
+
+# Gupshup's MIME list (api/gupshup-media-id-from-url.txt): type → (kind, extension).
+ALLOWED: dict[str, tuple[str, str]] = {
+    "image/jpeg": ("image", ".jpg"),
+    "image/png": ("image", ".png"),
+    "image/webp": ("sticker", ".webp"),
+    "video/mp4": ("video", ".mp4"),
+    "video/3gpp": ("video", ".3gp"),
+    "audio/aac": ("audio", ".aac"),
+    "audio/mp4": ("audio", ".m4a"),
+    "audio/mpeg": ("audio", ".mp3"),
+    "audio/amr": ("audio", ".amr"),
+    "audio/ogg": ("audio", ".ogg"),
+    "audio/opus": ("audio", ".opus"),
+    "application/pdf": ("document", ".pdf"),
+    "application/msword": ("document", ".doc"),
+    "application/vnd.ms-excel": ("document", ".xls"),
+    "application/vnd.ms-powerpoint": ("document", ".ppt"),
+    OPENXML + "wordprocessingml.document": ("document", ".docx"),
+    OPENXML + "spreadsheetml.sheet": ("document", ".xlsx"),
+    OPENXML + "presentationml.presentation": ("document", ".pptx"),
+    "text/plain": ("document", ".txt"),
+}
+# Other extensions that already fit a type, so the marketer's name is kept.
+ALSO_FITS: dict[str, set[str]] = {
+    "image/jpeg": {".jpeg", ".jpe", ".jfif"},
+    "video/3gpp": {".3gpp"},
+    "audio/ogg": {".oga", ".opus"},
+    "audio/mp4": {".mp4", ".m4b"},
+    "application/msword": {".dot"},
+    "application/vnd.ms-excel": {".xlt"},
+    "application/vnd.ms-powerpoint": {".pps", ".pot"},
+    "text/plain": {".csv", ".log", ".text"},
+}
+# Extensions replaced (not kept before the new one) when they lie about the content.
+MEDIA_EXTENSIONS = {ext for _, ext in ALLOWED.values()}.union(
+    *ALSO_FITS.values(),
+    {".gif", ".svg", ".html", ".htm", ".bmp", ".tif", ".tiff", ".heic", ".mov"},
+    {".avi", ".wav", ".zip", ".avif"},
+)
+OLE_TYPES = [
+    f"application/{t}" for t in ("msword", "vnd.ms-excel", "vnd.ms-powerpoint")
+]
+LABELS = {
+    "image/gif": "a GIF image",
+    "image/tiff": "a TIFF image",
+    "image/heic": "a HEIC photo (iPhone format)",
+    "image/avif": "an AVIF image",
+    "video/quicktime": "a QuickTime (.mov) video",
+    "video/x-msvideo": "an AVI video",
+    "audio/wav": "a WAV audio file",
+    "application/zip": "a ZIP archive",
+    "application/x-ole-storage": "an OLE file that is not a .doc, .xls or .ppt",
+    "application/octet-stream": "binary data, not UTF-8 text",
+}
+# kind → (setting, default, who limits); advice on what to do instead
+LIMITS = {
+    "image": ("MEDIA_MAX_IMAGE_BYTES", 5 * MB, "WhatsApp images"),
+    "video": ("MEDIA_MAX_VIDEO_BYTES", 16 * MB, "WhatsApp videos"),
+    "audio": ("MEDIA_MAX_AUDIO_BYTES", 16 * MB, "WhatsApp audio files"),
+    "document": ("MEDIA_MAX_DOCUMENT_BYTES", 100 * MB, "WhatsApp documents"),
+}
+ADVICE = {
+    "image": "Compress it or save it as JPEG.",
+    "video": "Shorten or compress it.",
+    "audio": "Shorten or compress it.",
+    "document": "Split or compress it.",
+}
+
+
+class MediaRejected(Exception):
+    """An upload that cannot be used.
+
+    ``message`` says what was wrong and what is allowed; it is shown to the marketer
+    verbatim. ``code`` is one of: empty, too_large, type_not_allowed, sticker_format,
+    corrupt, bad_name.
+    """
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def setting_bytes(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def kind_limit(kind: str) -> tuple[int, str, str]:
+    """(bytes, who limits, advice) for a kind; Gupshup's ceiling caps them all."""
+    setting, default, who = LIMITS[kind]
+    limit = setting_bytes(setting, default)
+    provider = setting_bytes("MEDIA_MAX_PROVIDER_BYTES", 100 * MB)
+    if provider < limit:
+        return provider, "files sent through Gupshup", ADVICE[kind]
+    return limit, who, ADVICE[kind]
+
+
+def size_text(n: int) -> str:
+    for unit, scale in (("MB", MB), ("KB", 1024)):
+        if n >= scale // 10:
+            text = f"{n / scale:.1f}"
+            return f"{text.removesuffix('.0')} {unit}"
+    return f"{n} bytes"
+
+
+def _allowed_summary() -> str:
+    image, video, audio, doc = (size_text(kind_limit(k)[0]) for k in LIMITS)
+    return (
+        f"Upload JPEG or PNG images (≤ {image}), MP4/3GPP video (≤ {video}), "
+        f"audio (≤ {audio}) or documents (≤ {doc})."
+    )
+
+
+def type_rejected(detected: str | None, safe_name: str) -> MediaRejected:
+    if detected is None:
+        what = (
+            f"The type of {safe_name} could not be recognised from its content "
+            "(SVG, HTML and other formats are not accepted)."
+        )
+    else:
+        label = LABELS.get(detected, "a file")
+        what = f"This file is {label} ({detected}), which WhatsApp cannot send."
+    return MediaRejected(f"{what} {_allowed_summary()}", code="type_not_allowed")
+
+
+def too_large(safe_name: str, size: int, kind: str) -> MediaRejected:
+    limit, who, advice = kind_limit(kind)
+    return MediaRejected(
+        f"{safe_name} is {size_text(size)}; {who} may be at most "
+        f"{size_text(limit)}. {advice}",
+        code="too_large",
+    )
