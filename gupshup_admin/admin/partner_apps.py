@@ -1,8 +1,8 @@
-"""Admin for partner apps, CommBox channels, templates and the exchange log."""
+"""Admin for partner apps: secrets, health, their templates and the buttons that
+call Gupshup (check health, fetch token, sync templates, register callbacks)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin, messages
@@ -11,28 +11,19 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
-from django.utils.decorators import method_decorator
 from django.utils.html import format_html
-from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from gupshup_admin import app_sync, services, tasks
 from gupshup_admin.exceptions import ApplicationError
-from gupshup_admin.forms import CommBoxChannelForm, PartnerAppForm
+from gupshup_admin.forms import PartnerAppForm, secret_posts
 from gupshup_admin.models import (
-    ApiExchange,
-    CommBoxChannel,
     HealthStatus,
     PartnerApp,
     Template,
 )
 from gupshup_admin.providers.errors import ProviderError
 from gupshup_admin.taskutils import enqueue_on_commit
-
-# The write-only secret fields are masked in error reports of the add/change pages.
-_secret_posts = method_decorator(
-    sensitive_post_parameters("new_app_token", "new_partner_secret", "new_api_key")
-)
 
 _BADGE = {
     HealthStatus.HEALTHY: ("#1e7e34", "#e6f4ea"),
@@ -150,7 +141,7 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def limits(self, obj: PartnerApp) -> str:
         return ", ".join(f"{k}: {v}" for k, v in obj.health_details.items()) or "—"
 
-    @_secret_posts
+    @secret_posts
     def changeform_view(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponse:
@@ -255,140 +246,3 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return messages.SUCCESS, f"{app}: templates synced: {result}."
 
         return self._button(request, pk, run)
-
-
-@admin.register(CommBoxChannel)
-class CommBoxChannelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    form = CommBoxChannelForm
-    list_display = [
-        "name",
-        "stream_id",
-        "api_key_hint",
-        "api_key_updated_at",
-        "is_active",
-    ]
-    search_fields = ["name", "stream_id"]
-    readonly_fields = ["api_key_hint", "api_key_updated_at", "created_at", "updated_at"]
-    fields = [
-        "name",
-        "stream_id",
-        "is_active",
-        "api_key_hint",
-        "new_api_key",
-        "api_key_updated_at",
-        "created_at",
-        "updated_at",
-    ]
-
-    @_secret_posts
-    def changeform_view(
-        self, request: HttpRequest, *args: Any, **kwargs: Any
-    ) -> HttpResponse:
-        return super().changeform_view(request, *args, **kwargs)
-
-    def save_model(
-        self, request: HttpRequest, obj: CommBoxChannel, form: Any, change: bool
-    ) -> None:
-        services.commbox_channel_update_secrets(
-            channel=obj,
-            api_key=form.cleaned_data.get("new_api_key", ""),
-            user_id=request.user.pk,
-        )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(Template)
-class TemplateAdmin(ReadOnlyAdmin):
-    list_display = [
-        "element_name",
-        "language_code",
-        "app",
-        "template_type",
-        "status",
-        "slot_count",
-        "header_type",
-        "is_present",
-        "synced_at",
-    ]
-    list_filter = ["app", "status", "template_type", "category", "is_present"]
-    list_select_related = ["app"]
-    search_fields = ["element_name", "gupshup_id", "body"]
-
-
-class StatusClassFilter(admin.SimpleListFilter):
-    title = "status class"
-    parameter_name = "status_class"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("2xx", "2xx"), ("4xx", "4xx"), ("5xx", "5xx"), ("none", "No answer")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        if value == "none":
-            return queryset.filter(status_code__isnull=True)
-        if value in {"2xx", "4xx", "5xx"}:
-            low = int(value[0]) * 100
-            return queryset.filter(status_code__gte=low, status_code__lt=low + 100)
-        return queryset
-
-
-@admin.register(ApiExchange)
-class ApiExchangeAdmin(ReadOnlyAdmin):
-    list_display = [
-        "created_at",
-        "provider",
-        "endpoint",
-        "method",
-        "status_code",
-        "outcome",
-        "duration_ms",
-        "partner_app",
-        "error_class",
-    ]
-    list_filter = ["provider", "endpoint", StatusClassFilter, "outcome", "partner_app"]
-    list_select_related = ["partner_app"]
-    search_fields = ["url", "error_message", "response_body"]
-    date_hierarchy = "created_at"
-    readonly_fields = [
-        "provider",
-        "endpoint",
-        "method",
-        "url",
-        "pretty_request_headers",
-        "pretty_request_body",
-        "outcome",
-        "status_code",
-        "response_body",
-        "response_truncated",
-        "duration_ms",
-        "error_class",
-        "error_message",
-        "partner_app",
-        "commbox_channel",
-        "user",
-        "created_at",
-    ]
-    exclude = ["request_headers", "request_body"]
-
-    @admin.display(description="request headers")
-    def pretty_request_headers(self, obj: ApiExchange) -> str:
-        return format_html(
-            "<pre>{}</pre>",
-            json.dumps(obj.request_headers, indent=2, ensure_ascii=False),
-        )
-
-    @admin.display(description="request body")
-    def pretty_request_body(self, obj: ApiExchange) -> str:
-        return format_html(
-            "<pre>{}</pre>", json.dumps(obj.request_body, indent=2, ensure_ascii=False)
-        )

@@ -1,0 +1,51 @@
+"""Admin for CommBox channels: the API key is a write-only field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+
+from gupshup_admin import services
+from gupshup_admin.forms import CommBoxChannelForm, secret_posts
+from gupshup_admin.models import CommBoxChannel
+
+
+@admin.register(CommBoxChannel)
+class CommBoxChannelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = CommBoxChannelForm
+    list_display = [
+        "name",
+        "stream_id",
+        "api_key_hint",
+        "api_key_updated_at",
+        "is_active",
+    ]
+    search_fields = ["name", "stream_id"]
+    readonly_fields = ["api_key_hint", "api_key_updated_at", "created_at", "updated_at"]
+    fields = [
+        "name",
+        "stream_id",
+        "is_active",
+        "api_key_hint",
+        "new_api_key",
+        "api_key_updated_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    @secret_posts
+    def changeform_view(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        return super().changeform_view(request, *args, **kwargs)
+
+    def save_model(
+        self, request: HttpRequest, obj: CommBoxChannel, form: Any, change: bool
+    ) -> None:
+        services.commbox_channel_update_secrets(
+            channel=obj,
+            api_key=form.cleaned_data.get("new_api_key", ""),
+            user_id=request.user.pk,
+        )
