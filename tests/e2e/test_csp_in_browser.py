@@ -103,6 +103,7 @@ def test_every_custom_page_works_under_the_strict_policy_without_a_violation(
     watch.check()
 
     page.goto(f"{base}/media-library/")
+    page.wait_for_selector("body[data-uploader-ready=true]")
     page.set_input_files("#file-input", [str(_png(tmp_path / "tomato.png"))])
     page.wait_for_selector("body[data-uploads-done=true]")
     expect(page.locator("#uploads [data-outcome=accepted]")).to_have_count(1)

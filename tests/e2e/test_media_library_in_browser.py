@@ -50,6 +50,8 @@ def test_a_marketer_uploads_three_files_and_mirrors_the_good_ones(
     page.click("text=Upload images and mirror them to your apps")
     expect(page.locator("#dropzone")).to_be_visible()
 
+    page.wait_for_selector("body[data-uploader-ready=true]")
+
     page.set_input_files("#file-input", [str(f) for f in files])
     page.wait_for_selector("body[data-uploads-done=true]")
     expect(page.locator("#uploads [data-outcome=accepted]")).to_have_count(2)

@@ -58,6 +58,9 @@
     };
     xhr.onerror = () => finish(ui, false, "err", "The upload did not reach the server; check the connection and try again.");
     xhr.onabort = () => finish(ui, false, "err", "The upload was stopped before it finished; try again.");
+    // A request that hangs must not leave the batch waiting for ever.
+    xhr.timeout = 15 * 60 * 1000;
+    xhr.ontimeout = () => finish(ui, false, "err", "The server did not answer within 15 minutes; try again.");
     xhr.send(data);
   }
 
@@ -75,4 +78,6 @@
   ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
   ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
   zone.addEventListener("drop", (e) => sendAll(e.dataTransfer.files));
+  // Files picked before this script ran would be missed: say when it listens.
+  document.body.dataset.uploaderReady = "true";
 })();
