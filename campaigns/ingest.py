@@ -20,7 +20,7 @@ from campaigns.callbacks import (
 )
 from campaigns.drain import webhook_events_process_batch
 from gupshup_admin.models import PartnerApp, WebhookDrain, WebhookEvent, WebhookState
-from gupshup_admin.providers.http import mask_value
+from gupshup_admin.providers.masking import mask_value
 from gupshup_admin.taskutils import enqueue_on_commit
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
-from gupshup_admin.providers.http import ExchangeContext, ExchangeResult, HttpClient
+from gupshup_admin.providers.http import HttpClient
+from gupshup_admin.providers.recording import ExchangeContext, ExchangeResult
 
 _clients: dict[str, HttpClient] = {}
 

@@ -11,7 +11,7 @@ Three layers, because each misses what the others catch:
   `RedactSecretsFilter` (on every log handler): the finished report and every
   log line go through `redact_text` last.
 
-The shapes are those of `providers/http.py` (app tokens, JWTs) plus a few that
+The shapes are those of `providers/masking.py` (app tokens, JWTs) plus a few that
 only occur outside exchanges: `Bearer …` values, `password=…`-style fields and
 the secret segment of callback URLs.
 """
@@ -26,7 +26,7 @@ from django.template.defaultfilters import pprint
 from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from gupshup_admin.providers.http import MASKED, SECRET_FIELDS, redact
+from gupshup_admin.providers.masking import MASKED, SECRET_FIELDS, redact
 
 _FIELDS = "|".join(sorted(SECRET_FIELDS | {"partner_secret", "api_key"}))
 _EXTRA_SHAPES = (

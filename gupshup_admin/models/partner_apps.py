@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from gupshup_admin import crypto
 from gupshup_admin.phones import validate_e164
-from gupshup_admin.providers.http import mask_value
+from gupshup_admin.providers.masking import mask_value
 
 APP_ID_VALIDATOR = RegexValidator(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",

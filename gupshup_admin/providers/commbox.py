@@ -6,14 +6,9 @@ from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from gupshup_admin.providers.gupshup_types import raise_bad
-from gupshup_admin.providers.http import (
-    ExchangeContext,
-    HashingReader,
-    HttpClient,
-    Multipart,
-    Request,
-)
+from gupshup_admin.providers.http import HashingReader, HttpClient, Multipart, Request
 from gupshup_admin.providers.parsing import require
+from gupshup_admin.providers.recording import ExchangeContext
 
 PROVIDER = "commbox"
 

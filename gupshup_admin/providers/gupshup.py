@@ -34,13 +34,8 @@ from gupshup_admin.providers.gupshup_types import (
     parse_wallet_balance,
     raise_bad,
 )
-from gupshup_admin.providers.http import (
-    ExchangeContext,
-    HashingReader,
-    HttpClient,
-    Multipart,
-    Request,
-)
+from gupshup_admin.providers.http import HashingReader, HttpClient, Multipart, Request
+from gupshup_admin.providers.recording import ExchangeContext
 
 __all__ = [
     "AppToken", "GupshupAppClient", "GupshupPartnerClient", "Health", "MediaId",

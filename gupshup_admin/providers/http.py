@@ -2,18 +2,17 @@
 
 Every call gets a timeout, our User-Agent, and a record: the recorder is told
 before the request leaves (so a crash mid-call still leaves a row) and after the
-answer, with secrets masked and the response body truncated.
+answer, with secrets masked and the response body truncated. The masking rules
+are in `masking.py`, the recorder's interface in `recording.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Generic, Protocol, TypeVar
+from typing import IO, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -27,103 +26,15 @@ from gupshup_admin.providers.errors import (
     ProviderError,
     error_for_response,
 )
+from gupshup_admin.providers.masking import redact, redact_error, redact_mapping
+from gupshup_admin.providers.recording import (
+    ExchangeContext,
+    ExchangeRecorder,
+    ExchangeResult,
+)
 
 P = TypeVar("P")
 USER_AGENT = "gupshup-admin/0.1"
-MASKED = "********"
-SECRET_HEADERS = frozenset({"authorization", "token", "apikey", "api_key", "x-api-key"})
-SECRET_FIELDS = frozenset(
-    {"password", "secret", "token", "api_key", "apikey", "client_secret"}
-)
-# Defence in depth: shapes of Gupshup app tokens and JWTs are masked even when the
-# caller forgot to name them (e.g. the token endpoint's own response).
-_SECRET_PATTERNS = (
-    re.compile(r"sk_[A-Za-z0-9]{6,}"),
-    re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
-)
-
-
-def mask_value(secret: str) -> str:
-    """`sk_…9f2c`-style display of a secret; short ones are fully masked, and
-    nothing shows as nothing. The one masking rule for hints and exchange rows."""
-    if not secret:
-        return ""
-    if len(secret) < 12:
-        return MASKED
-    prefix = "sk_" if secret.startswith("sk_") else ""
-    return f"{prefix}…{secret[-4:]}"
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every known secret, and anything shaped like a token, in text."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, mask_value(secret))
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: mask_value(m.group(0)), text)
-    return text
-
-
-def redact_mapping(values: Mapping[str, Any], secrets: Iterable[str]) -> dict[str, Any]:
-    """Mask secret-named keys and redact secrets inside the values."""
-    secrets = list(secrets)
-    cleaned: dict[str, Any] = {}
-    for key, value in values.items():
-        if key.lower() in SECRET_FIELDS | SECRET_HEADERS:
-            cleaned[key] = mask_value(str(value)) if value else ""
-        elif isinstance(value, Mapping):
-            cleaned[key] = redact_mapping(value, secrets)
-        elif isinstance(value, str):
-            cleaned[key] = redact(value, secrets)
-        else:
-            cleaned[key] = json.loads(redact(json.dumps(value, default=str), secrets))
-    return cleaned
-
-
-@dataclass(frozen=True)
-class ExchangeContext:
-    """Who the call is for: stored on the exchange row."""
-
-    provider: str
-    endpoint: str
-    partner_app_id: int | None = None
-    commbox_channel_id: int | None = None
-    user_id: int | None = None
-    # What the call is for, e.g. "recipient:42": lets a crashed send be traced
-    # to the exchange that was (or was not) written before its request left.
-    ref: str = ""
-
-
-@dataclass
-class ExchangeResult:
-    status_code: int | None
-    response_text: str
-    duration_ms: int
-    error: ProviderError | None
-    request_body: dict[str, Any] | None = None
-
-
-class ExchangeRecorder(Protocol):
-    def start(
-        self,
-        context: ExchangeContext,
-        *,
-        method: str,
-        url: str,
-        headers: dict[str, Any],
-        body: dict[str, Any],
-    ) -> int | None: ...
-
-    def finish(self, exchange_id: int | None, result: ExchangeResult) -> None: ...
-
-
-class NullRecorder:
-    """Records nothing (the simulator's own tooling and benchmarks of the client)."""
-
-    def start(self, context: ExchangeContext, **_: Any) -> int | None:
-        return None
-
-    def finish(self, exchange_id: int | None, result: ExchangeResult) -> None:
-        return None
 
 
 class HashingReader:
@@ -274,7 +185,7 @@ class HttpClient:
                 exchange_id=exchange_id,
             )
         except ProviderError as exc:
-            _redact_error(exc, request.secrets)
+            redact_error(exc, request.secrets)
             error = exc
             exc.exchange_id = exchange_id
             raise
@@ -354,13 +265,6 @@ class HttpClient:
                 status_code=response.status_code,
             )
         return body
-
-
-def _redact_error(exc: ProviderError, secrets: Sequence[str]) -> None:
-    """A provider may echo what it was sent: never let a secret into a message."""
-    exc.message = redact(exc.message, secrets)
-    exc.provider_message = redact(exc.provider_message, secrets)
-    exc.args = (exc.message,)
 
 
 def _was_sent(exc: requests.ConnectionError) -> bool:

@@ -31,7 +31,7 @@ from gupshup_admin.providers.errors import (
     PayloadTooLargeError,
 )
 from gupshup_admin.providers.gupshup import GupshupAppClient, Scope
-from gupshup_admin.providers.http import mask_value
+from gupshup_admin.providers.masking import mask_value
 from tests.conftest import APP_ID, APP_TOKEN, COMMBOX_KEY, GUPSHUP, PARTNER_SECRET
 from tests.gupshup_admin.payloads import (
     APP_URL,

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from gupshup_admin.providers.http import ExchangeContext, Request
+from gupshup_admin.providers.http import Request
+from gupshup_admin.providers.recording import ExchangeContext
 from gupshup_admin.redaction import (
     RedactSecretsFilter,
     SecretSafeExceptionReporter,

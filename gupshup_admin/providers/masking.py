@@ -1,0 +1,67 @@
+"""Secrets out of everything an exchange records: the one masking rule for hints,
+known secrets replaced, and anything shaped like a Gupshup token or a JWT masked
+even when the caller forgot to name it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from gupshup_admin.providers.errors import ProviderError
+
+MASKED = "********"
+SECRET_HEADERS = frozenset({"authorization", "token", "apikey", "api_key", "x-api-key"})
+SECRET_FIELDS = frozenset(
+    {"password", "secret", "token", "api_key", "apikey", "client_secret"}
+)
+# Defence in depth: shapes of Gupshup app tokens and JWTs are masked even when the
+# caller forgot to name them (e.g. the token endpoint's own response).
+_SECRET_PATTERNS = (
+    re.compile(r"sk_[A-Za-z0-9]{6,}"),
+    re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
+)
+
+
+def mask_value(secret: str) -> str:
+    """`sk_…9f2c`-style display of a secret; short ones are fully masked, and
+    nothing shows as nothing. The one masking rule for hints and exchange rows."""
+    if not secret:
+        return ""
+    if len(secret) < 12:
+        return MASKED
+    prefix = "sk_" if secret.startswith("sk_") else ""
+    return f"{prefix}…{secret[-4:]}"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every known secret, and anything shaped like a token, in text."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, mask_value(secret))
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: mask_value(m.group(0)), text)
+    return text
+
+
+def redact_mapping(values: Mapping[str, Any], secrets: Iterable[str]) -> dict[str, Any]:
+    """Mask secret-named keys and redact secrets inside the values."""
+    secrets = list(secrets)
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        if key.lower() in SECRET_FIELDS | SECRET_HEADERS:
+            cleaned[key] = mask_value(str(value)) if value else ""
+        elif isinstance(value, Mapping):
+            cleaned[key] = redact_mapping(value, secrets)
+        elif isinstance(value, str):
+            cleaned[key] = redact(value, secrets)
+        else:
+            cleaned[key] = json.loads(redact(json.dumps(value, default=str), secrets))
+    return cleaned
+
+
+def redact_error(exc: ProviderError, secrets: Sequence[str]) -> None:
+    """A provider may echo what it was sent: never let a secret into a message."""
+    exc.message = redact(exc.message, secrets)
+    exc.provider_message = redact(exc.provider_message, secrets)
+    exc.args = (exc.message,)
