@@ -21,6 +21,7 @@ from django.utils.timezone import localtime
 
 from campaigns import timeline
 from campaigns.models import StatusEvent
+from gupshup_admin.admin.base import ReadOnlyAdmin
 from gupshup_admin.models import WebhookEvent
 
 CHANGE_LIST_TEMPLATE = "campaigns/report_change_list.html"
@@ -148,7 +149,7 @@ class CallbackStatusInline(ReadOnlyInline):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "partner_app", "state", "event_type", "error"]
     list_filter = ["state", "partner_app", "event_type"]
     list_select_related = ["partner_app"]
@@ -170,15 +171,6 @@ class WebhookEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return format_html(
             '<pre class="callback-body">{}</pre>', timeline.pretty_json(obj.body)
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def table_row_estimate(model: type[Model]) -> int | None:

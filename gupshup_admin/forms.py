@@ -6,18 +6,12 @@ import re
 from typing import Any
 
 from django import forms
-from django.utils.decorators import method_decorator
-from django.views.decorators.debug import sensitive_post_parameters
 
 from gupshup_admin.models import CommBoxChannel, PartnerApp
 from gupshup_admin.phones import InvalidPhoneNumber, to_e164
 
 _APP_TOKEN = re.compile(r"^sk_[A-Za-z0-9]{16,}$")
 KEEP = "Leave blank to keep the stored value."
-# The write-only secret fields are masked in error reports of the add/change pages.
-secret_posts = method_decorator(
-    sensitive_post_parameters("new_app_token", "new_partner_secret", "new_api_key")
-)
 
 
 def _secret_field(label: str, help_text: str) -> forms.CharField:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from gupshup_admin import services
-from gupshup_admin.forms import CommBoxChannelForm, secret_posts
+from gupshup_admin.admin.base import SecretFieldsAdmin
+from gupshup_admin.forms import CommBoxChannelForm
 from gupshup_admin.models import CommBoxChannel
 
 
 @admin.register(CommBoxChannel)
-class CommBoxChannelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CommBoxChannelAdmin(SecretFieldsAdmin):
     form = CommBoxChannelForm
     list_display = [
         "name",
@@ -34,12 +35,6 @@ class CommBoxChannelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "created_at",
         "updated_at",
     ]
-
-    @secret_posts
-    def changeform_view(
-        self, request: HttpRequest, *args: Any, **kwargs: Any
-    ) -> HttpResponse:
-        return super().changeform_view(request, *args, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: CommBoxChannel, form: Any, change: bool

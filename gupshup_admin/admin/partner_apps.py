@@ -15,8 +15,9 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from gupshup_admin import app_sync, services, tasks
+from gupshup_admin.admin.base import SecretFieldsAdmin
 from gupshup_admin.exceptions import ApplicationError
-from gupshup_admin.forms import PartnerAppForm, secret_posts
+from gupshup_admin.forms import PartnerAppForm
 from gupshup_admin.models import (
     HealthStatus,
     PartnerApp,
@@ -65,7 +66,7 @@ class TemplateInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(PartnerApp)
-class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PartnerAppAdmin(SecretFieldsAdmin):
     form = PartnerAppForm
     change_form_template = "admin/gupshup_admin/partnerapp/change_form.html"
     list_display = [
@@ -140,12 +141,6 @@ class PartnerAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="limits")
     def limits(self, obj: PartnerApp) -> str:
         return ", ".join(f"{k}: {v}" for k, v in obj.health_details.items()) or "—"
-
-    @secret_posts
-    def changeform_view(
-        self, request: HttpRequest, *args: Any, **kwargs: Any
-    ) -> HttpResponse:
-        return super().changeform_view(request, *args, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: PartnerApp, form: Any, change: bool
