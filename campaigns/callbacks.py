@@ -14,6 +14,7 @@ import json
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -121,16 +122,21 @@ def _row(
     app: PartnerApp | None, item: DeliveryEvent, source: WebhookEvent | None
 ) -> StatusEvent:
     return StatusEvent(
-        partner_app=app,
-        webhook_event=source,
-        status=item.type,
-        gs_id=item.gs_id,
-        wamid=item.wamid,
-        destination=item.destination,
-        occurred_at=item.timestamp,
-        error_code=item.error_code,
-        error_message=item.error_message,
+        partner_app=app, webhook_event=source, **status_event_fields(item)
     )
+
+
+def status_event_fields(item: DeliveryEvent) -> dict[str, Any]:
+    """What a delivery event puts on its timeline row (here and in the drain)."""
+    return {
+        "status": item.type,
+        "gs_id": item.gs_id,
+        "wamid": item.wamid,
+        "destination": item.destination,
+        "occurred_at": item.timestamp,
+        "error_code": item.error_code,
+        "error_message": item.error_message,
+    }
 
 
 def _find(app: PartnerApp | None, item: DeliveryEvent) -> Recipient | None:

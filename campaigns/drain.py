@@ -28,6 +28,7 @@ from campaigns.callbacks import (
     callback_events,
     parked_may_exist,
     status_event_apply,
+    status_event_fields,
     status_events_match_parked,
 )
 from campaigns.models import Recipient, RecipientStatus, StatusEvent
@@ -218,13 +219,7 @@ def _timeline_row(send: _Send, event: WebhookEvent, item: DeliveryEvent) -> Stat
         recipient_id=send.pk,
         partner_app_id=event.partner_app_id,
         webhook_event=event,
-        status=item.type,
-        gs_id=item.gs_id,
-        wamid=item.wamid,
-        destination=item.destination,
-        occurred_at=item.timestamp,
-        error_code=item.error_code,
-        error_message=item.error_message,
+        **status_event_fields(item),
     )
 
 
