@@ -216,6 +216,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "gupshup_admin.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "gupshup_admin.security.client_ip"
+# Quiet start-up ("AXES: BEGIN …" from every process); attempts are still logged.
+AXES_VERBOSE = False
 # Proxies in front of the site that append to X-Forwarded-For (0: use the peer).
 LOGIN_TRUSTED_PROXIES = _non_negative_int("LOGIN_TRUSTED_PROXIES", 0)
 
