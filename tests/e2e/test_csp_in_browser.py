@@ -7,6 +7,7 @@ their policy (strict scripts, inline styles allowed)."""
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any
 
@@ -112,10 +113,7 @@ def test_every_custom_page_works_under_the_strict_policy_without_a_violation(
     page.reload()
     thumbs = page.locator(".card .thumb img")
     expect(thumbs).to_have_count(2)
-    page.wait_for_function(
-        "[...document.querySelectorAll('.card .thumb img')]"
-        ".every(img => img.complete && img.naturalWidth > 0)"
-    )
+    _wait_until_images_load(page, ".card .thumb img")
     screenshot(page, "csp-01-media-library")
     watch.check()
 
@@ -203,3 +201,18 @@ def test_the_watch_reports_a_violation(
 
     assert page.evaluate("window.ranInline === undefined")
     assert any("script-src" in v for v in watch.found), watch.found
+
+
+def _wait_until_images_load(page: Page, selector: str) -> None:
+    """Poll with `evaluate` (run over the DevTools protocol): the polling of
+    `wait_for_function` evaluates its string inside the page, which this very
+    policy forbids (no 'unsafe-eval'), so it failed whenever the first look
+    came too early."""
+    loaded = (
+        f"() => [...document.querySelectorAll({selector!r})]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
+    deadline = time.monotonic() + 15
+    while not page.evaluate(loaded):
+        assert time.monotonic() < deadline, f"{selector} did not load"
+        page.wait_for_timeout(100)
