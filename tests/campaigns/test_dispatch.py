@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -39,6 +40,9 @@ def run_senders(campaign: Campaign, rounds: int = 20, *, finish: bool = True) ->
         result = dispatch.sender_run(campaign_id=campaign.pk, slot=0, token=lease.token)
         if result.again_in is None:
             return
+        # The chain would run again after `again_in` (a pause, a retry's
+        # backoff): wait for it, or a busy machine spends the rounds too soon.
+        time.sleep(min(result.again_in, 1.0))
     assert not finish, "the sender did not finish"
 
 
