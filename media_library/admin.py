@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -66,6 +67,8 @@ class MediaFileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["kind", "keep_fresh", "mirrors__state", "mirrors__partner_app"]
     search_fields = ["original_name", "sha256", "mirrors__media_id"]
     date_hierarchy = "created_at"
+    # A public URL typed without a scheme is https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["file", "content_type", "kind", "size", "sha256", "width",
                        "height", "note", "uploaded_by", "created_at"]  # fmt: skip
     fields = ["original_name", "public_url", "keep_fresh", *readonly_fields]
