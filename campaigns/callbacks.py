@@ -83,7 +83,7 @@ def webhook_event_process(*, event: WebhookEvent) -> Processed:
             applied += outcome == "applied"
             parked += outcome == "parked"
         elif item.kind == EventKind.TEMPLATE and event.partner_app is not None:
-            _template_status(event.partner_app, item)
+            template_status_apply(event.partner_app, item)
     state = WebhookState.PARKED if parked else WebhookState.PROCESSED
     kind = events[0].type if len(events) == 1 else f"{len(events)} events"
     return _finish(event, Processed(state, applied, parked), kind=kind)
@@ -98,7 +98,7 @@ def _finish(
     return result
 
 
-def _template_status(app: PartnerApp, item: DeliveryEvent) -> None:
+def template_status_apply(app: PartnerApp, item: DeliveryEvent) -> None:
     Template.objects.filter(app=app, gupshup_id=item.template_id).update(
         status=item.template_status,
         rejected_reason=item.error_message,
@@ -191,7 +191,7 @@ def _attach(recipient: Recipient, row: StatusEvent) -> str:
         _remember_wamid(recipient, row.wamid)
         return "duplicate"
     _remember_wamid(recipient, row.wamid)
-    _move(recipient, row)
+    recipient_status_move(recipient, row)
     # This event may have revealed the wamid that earlier, gsId-less events
     # were parked under.
     if parked_may_exist.get():
@@ -207,7 +207,7 @@ def _remember_wamid(recipient: Recipient, wamid: str) -> None:
         Recipient.objects.filter(pk=recipient.pk, wamid="").update(wamid=wamid)
 
 
-def _move(recipient: Recipient, row: StatusEvent) -> None:
+def recipient_status_move(recipient: Recipient, row: StatusEvent) -> None:
     allowed = MOVES_FROM.get(row.status)
     if allowed is None:
         return  # e.g. "deleted": on the timeline only
@@ -265,7 +265,7 @@ def _attach_parked(
         StatusEvent.objects.filter(pk=row.pk).delete()
         return False
     _remember_wamid(recipient, row.wamid)
-    _move(recipient, row)
+    recipient_status_move(recipient, row)
     if row.webhook_event_id:
         still = StatusEvent.objects.filter(
             webhook_event_id=row.webhook_event_id, recipient=None

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from campaigns import imports, retries, services
 from campaigns.forms import PasteForm, UploadForm
 from campaigns.models import Campaign, CampaignState, RecipientImport
-from campaigns.views import _detail_url
+from campaigns.views import campaign_detail_url
 from gupshup_admin.access import permission_required
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.roles import SEND
@@ -52,7 +52,7 @@ def _act(
         messages.error(request, exc.message)
     else:
         messages.success(request, text)
-    return redirect(_detail_url(pk, anchor))
+    return redirect(campaign_detail_url(pk, anchor))
 
 
 Load = Callable[[Campaign, int | None, dict[str, Any]], RecipientImport]
@@ -62,7 +62,7 @@ def _load(request: HttpRequest, pk: int, form: Form, load: Load) -> HttpResponse
     """Validate the form, then load its recipients with one service call."""
     if not form.is_valid():
         messages.error(request, _errors(form))
-        return redirect(_detail_url(pk, "recipients"))
+        return redirect(campaign_detail_url(pk, "recipients"))
 
     def run(campaign: Campaign, user_id: int | None) -> str:
         record = load(campaign, user_id, form.cleaned_data)

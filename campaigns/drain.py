@@ -24,12 +24,13 @@ from django.utils import timezone
 
 from campaigns.callbacks import (
     MOVES_FROM,
-    _template_status,
     callback_events,
     parked_may_exist,
+    recipient_status_move,
     status_event_apply,
     status_event_fields,
     status_events_match_parked,
+    template_status_apply,
 )
 from campaigns.models import Recipient, RecipientStatus, StatusEvent
 from gupshup_admin.models import WebhookEvent, WebhookState
@@ -70,7 +71,7 @@ def webhook_events_process_batch(*, events: Sequence[WebhookEvent]) -> None:
                 if not sends.attach(event, item):
                     slow[event.pk].append(item)
             elif item.kind == EventKind.TEMPLATE and event.partner_app is not None:
-                _template_status(event.partner_app, item)
+                template_status_apply(event.partner_app, item)
     sends.apply()
     for event, items in parsed:
         parked = 0
@@ -271,13 +272,13 @@ def _update(move: _Move, group: list[_Send]) -> None:
 
 
 def _replay_moves(group: list[_Send]) -> None:
-    from campaigns.callbacks import _move
-
     for send in group:
         for _event, item in send.items:
             recipient = Recipient.objects.filter(pk=send.pk).first()
             if recipient is not None:
-                _move(recipient, StatusEvent(status=item.type, **_errors(item)))
+                recipient_status_move(
+                    recipient, StatusEvent(status=item.type, **_errors(item))
+                )
 
 
 def _errors(item: DeliveryEvent) -> dict[str, str]:

@@ -16,11 +16,11 @@ from audit.models import AuditAction
 from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
 from campaigns.services import (
     STARTABLE,
-    _audit,
-    _checked,
-    _go,
-    _refused,
-    _start_senders,
+    campaign_audit,
+    campaign_checked,
+    campaign_go,
+    campaign_senders_start,
+    transition_refused,
 )
 from gupshup_admin.exceptions import ApplicationError
 
@@ -44,7 +44,7 @@ def campaign_retry_failed(
     Raises ApplicationError for a cancelled campaign or a failed pre-flight.
     """
     if campaign.state in (CampaignState.CANCELLED, *STARTABLE):
-        raise _refused(campaign, "retried")
+        raise transition_refused(campaign, "retried")
     with transaction.atomic():
         count = _failed(campaign, codes).update(
             status=RecipientStatus.PENDING,
@@ -57,7 +57,7 @@ def campaign_retry_failed(
         if count:
             _send_again(campaign, user_id=user_id)
             which = ", ".join(codes) if codes else "any error"
-            _audit(campaign, user_id, AuditAction.CAMPAIGN_RETRIED,
+            campaign_audit(campaign, user_id, AuditAction.CAMPAIGN_RETRIED,
                    f"{count} failed recipient(s) sent again ({which}).",
                    codes=list(codes))  # fmt: skip
     return count
@@ -66,10 +66,10 @@ def campaign_retry_failed(
 def _send_again(campaign: Campaign, *, user_id: int | None) -> None:
     """Recipients became pending again: make sure someone sends them."""
     if campaign.state == CampaignState.COMPLETED:
-        _checked(campaign, user_id=user_id)
-        _go(campaign, [CampaignState.COMPLETED], user_id=user_id)
+        campaign_checked(campaign, user_id=user_id)
+        campaign_go(campaign, [CampaignState.COMPLETED], user_id=user_id)
     elif campaign.state == CampaignState.RUNNING:
-        _start_senders(campaign)  # the old senders may have finished already
+        campaign_senders_start(campaign)  # the old senders may have finished already
 
 
 def recipients_resolve_unknown(
@@ -92,7 +92,7 @@ def _audit_resolved(
     counts = {row["campaign_id"]: row["n"] for row in per_campaign}
     for campaign in Campaign.objects.filter(pk__in=counts):
         text = f"{counts[campaign.pk]} unknown send(s) resolved as {outcome}."
-        _audit(campaign, user_id, AuditAction.UNKNOWNS_RESOLVED, text)
+        campaign_audit(campaign, user_id, AuditAction.UNKNOWNS_RESOLVED, text)
 
 
 def _resolve(rows: QuerySet[Recipient], outcome: str, user_id: int | None) -> int:

@@ -38,7 +38,7 @@ from media_library import services as media_services
 STARTABLE = [CampaignState.DRAFT, CampaignState.SCHEDULED]
 
 
-def _audit(
+def campaign_audit(
     campaign: Campaign, user_id: int | None, action: AuditAction, summary: str,
     **details: object,
 ) -> None:  # fmt: skip
@@ -48,13 +48,13 @@ def _audit(
     )  # fmt: skip
 
 
-def _refused(campaign: Campaign, doing: str) -> ApplicationError:
+def transition_refused(campaign: Campaign, doing: str) -> ApplicationError:
     return ApplicationError(
         f"{campaign} is {campaign.get_state_display().lower()}; it cannot be {doing}."
     )
 
 
-def _checked(campaign: Campaign, *, user_id: int | None) -> Preflight:
+def campaign_checked(campaign: Campaign, *, user_id: int | None) -> Preflight:
     """Run pre-flight; refuse with every failed check, said plainly.
 
     When only the media id is missing or expires too soon, it is mirrored again
@@ -99,9 +99,9 @@ def _start(
     on_schedule: bool = False,
 ) -> Preflight:
     if campaign.state not in STARTABLE:
-        raise _refused(campaign, "started")
+        raise transition_refused(campaign, "started")
     campaign_approval_check(campaign=campaign)
-    result = _checked(campaign, user_id=user_id)
+    result = campaign_checked(campaign, user_id=user_id)
     now = timezone.now()
     if campaign.scheduled_at and campaign.scheduled_at > now:
         _schedule(campaign, user_id)
@@ -109,7 +109,7 @@ def _start(
     if result.needs_confirmation and not confirm_late:
         raise ApplicationError(result.needs_confirmation, extra={"preflight": result})
     summary = "Started on schedule." if on_schedule else "Started."
-    _go(
+    campaign_go(
         campaign,
         STARTABLE,
         user_id=user_id,
@@ -131,9 +131,9 @@ def _schedule(campaign: Campaign, user_id: int | None) -> None:
             state=CampaignState.SCHEDULED, started_by_id=user_id, state_reason=""
         )
         if not moved:
-            raise _refused(campaign, "scheduled")
+            raise transition_refused(campaign, "scheduled")
         when = timezone.localtime(campaign.scheduled_at).strftime("%Y-%m-%d %H:%M %Z")
-        _audit(campaign, user_id, AuditAction.CAMPAIGN_SCHEDULED,
+        campaign_audit(campaign, user_id, AuditAction.CAMPAIGN_SCHEDULED,
                f"Scheduled to start at {when}.")  # fmt: skip
         enqueue_at(tasks.start_scheduled_campaign, campaign.scheduled_at, campaign.pk)
     campaign.refresh_from_db()
@@ -160,7 +160,7 @@ def campaign_start_scheduled(*, campaign: Campaign) -> bool:
     return True
 
 
-def _go(
+def campaign_go(
     campaign: Campaign,
     from_states: Sequence[str],
     *,
@@ -188,14 +188,16 @@ def _go(
             **changes
         )
         if not moved:
-            raise _refused(campaign, "started")
+            raise transition_refused(campaign, "started")
         if action is not None:
-            _audit(campaign, actor_id, action, summary)
-        _start_senders(campaign)
+            campaign_audit(campaign, actor_id, action, summary)
+        campaign_senders_start(campaign)
     campaign.refresh_from_db()
 
 
-def _start_senders(campaign: Campaign, slots: Iterable[int] | None = None) -> int:
+def campaign_senders_start(
+    campaign: Campaign, slots: Iterable[int] | None = None
+) -> int:
     """Give each slot a fresh token (retiring any older sender) and a task."""
     from campaigns import tasks
 
@@ -221,7 +223,7 @@ def campaign_revive_senders(*, campaign: Campaign, silent_since: datetime) -> in
     )
     dead = [s for s in range(settings.CAMPAIGN_SENDERS) if s not in live]
     with transaction.atomic():
-        return _start_senders(campaign, dead)
+        return campaign_senders_start(campaign, dead)
 
 
 def campaign_pause(*, campaign: Campaign, user_id: int | None) -> None:
@@ -231,24 +233,24 @@ def campaign_pause(*, campaign: Campaign, user_id: int | None) -> None:
             pk=campaign.pk, state=CampaignState.RUNNING
         ).update(state=CampaignState.PAUSED, state_reason="Paused by an operator.")
         if not paused:
-            raise _refused(campaign, "paused")
-        _audit(campaign, user_id, AuditAction.CAMPAIGN_PAUSED, "Paused.")
+            raise transition_refused(campaign, "paused")
+        campaign_audit(campaign, user_id, AuditAction.CAMPAIGN_PAUSED, "Paused.")
     campaign.refresh_from_db()
 
 
 def campaign_resume(*, campaign: Campaign, user_id: int | None) -> None:
     """Paused → running, after the pre-flight checks pass again."""
     if campaign.state != CampaignState.PAUSED:
-        raise _refused(campaign, "resumed")
+        raise transition_refused(campaign, "resumed")
     resumed = AuditAction.CAMPAIGN_RESUMED
     if not _open_rows(campaign).exists():
-        _go(campaign, [CampaignState.PAUSED], user_id=user_id, action=resumed,
+        campaign_go(campaign, [CampaignState.PAUSED], user_id=user_id, action=resumed,
             summary="Resumed; nothing was left.", actor_id=user_id)  # fmt: skip
         campaign_complete(campaign)
         campaign.refresh_from_db()
         return
-    _checked(campaign, user_id=user_id)
-    _go(campaign, [CampaignState.PAUSED], user_id=user_id, action=resumed,
+    campaign_checked(campaign, user_id=user_id)
+    campaign_go(campaign, [CampaignState.PAUSED], user_id=user_id, action=resumed,
         summary="Resumed.", actor_id=user_id)  # fmt: skip
 
 
@@ -264,12 +266,12 @@ def campaign_cancel(*, campaign: Campaign, user_id: int | None) -> int:
             state_reason="Cancelled by an operator.",
         )
         if not stopped:
-            raise _refused(campaign, "cancelled")
+            raise transition_refused(campaign, "cancelled")
         SenderLease.objects.filter(campaign=campaign).delete()
         cancelled = Recipient.objects.filter(
             campaign=campaign, status=RecipientStatus.PENDING
         ).update(status=RecipientStatus.CANCELLED, updated_at=timezone.now())
-        _audit(campaign, user_id, AuditAction.CAMPAIGN_CANCELLED,
+        campaign_audit(campaign, user_id, AuditAction.CAMPAIGN_CANCELLED,
                f"Cancelled; {cancelled} recipient(s) will not be sent.")  # fmt: skip
     campaign.refresh_from_db()
     return cancelled

@@ -89,7 +89,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
             scheduled_at=data.get("scheduled_at"),
         )
         messages.success(request, f"{campaign} was created: now load its recipients.")
-        return redirect(_detail_url(campaign, "recipients"))
+        return redirect(campaign_detail_url(campaign, "recipients"))
     context = _page(request, "New campaign", form=form)
     return render(request, "campaigns/create.html", context)
 
@@ -163,7 +163,7 @@ def _recipients(request: HttpRequest, campaign: Campaign) -> Page[Recipient]:
     return Paginator(rows, RECIPIENTS_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _detail_url(campaign: Campaign | int, anchor: str = "") -> str:
+def campaign_detail_url(campaign: Campaign | int, anchor: str = "") -> str:
     pk = campaign if isinstance(campaign, int) else campaign.pk
     url = reverse("campaigns:detail", args=[pk])
     return f"{url}#{anchor}" if anchor else url

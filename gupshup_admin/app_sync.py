@@ -20,7 +20,11 @@ from audit.services import audit_record
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import HealthStatus, PartnerApp, Template
 from gupshup_admin.providers.errors import ProviderError
-from gupshup_admin.services import _mark_unhealthy, _set_health, with_app_client
+from gupshup_admin.services import (
+    partner_app_mark_unhealthy,
+    partner_app_set_health,
+    with_app_client,
+)
 
 
 @dataclass(frozen=True)
@@ -39,15 +43,15 @@ def partner_app_check_health(
     try:
         health = with_app_client(app=app, user_id=user_id, call=lambda c: c.health())
     except (ProviderError, ApplicationError) as exc:
-        _mark_unhealthy(app, exc)
+        partner_app_mark_unhealthy(app, exc)
         return HealthReport(False, str(exc))
     if not health.healthy:
         message = "Gupshup says the app is not healthy."
-        _set_health(app, HealthStatus.UNHEALTHY, message, {})
+        partner_app_set_health(app, HealthStatus.UNHEALTHY, message, {})
         return HealthReport(False, message)
     details, notes = _limits(app, user_id)
     message = "Healthy" + "".join(f" · {note}" for note in notes)
-    _set_health(app, HealthStatus.HEALTHY, message, details)
+    partner_app_set_health(app, HealthStatus.HEALTHY, message, details)
     return HealthReport(True, message)
 
 

@@ -179,13 +179,13 @@ def with_app_client(
         return call(_app_client(app, user_id, token, ref))
     except AuthenticationError as exc:
         if not app.has_partner_credentials:
-            _mark_unhealthy(app, exc)
+            partner_app_mark_unhealthy(app, exc)
             raise
     token = partner_app_fetch_token(app=app, user_id=user_id)
     try:
         return call(_app_client(app, user_id, token, ref))
     except AuthenticationError as exc:
-        _mark_unhealthy(app, exc)
+        partner_app_mark_unhealthy(app, exc)
         raise
 
 
@@ -202,7 +202,7 @@ def _app_client(
     )
 
 
-def _set_health(
+def partner_app_set_health(
     app: PartnerApp, status: str, message: str, details: dict[str, object]
 ) -> None:
     app.health_status = status
@@ -220,8 +220,8 @@ def _set_health(
     )
 
 
-def _mark_unhealthy(app: PartnerApp, exc: Exception) -> None:
-    _set_health(app, HealthStatus.UNHEALTHY, str(exc), {})
+def partner_app_mark_unhealthy(app: PartnerApp, exc: Exception) -> None:
+    partner_app_set_health(app, HealthStatus.UNHEALTHY, str(exc), {})
 
 
 @sensitive_variables()  # every frame below may hold the plaintext

@@ -44,13 +44,3 @@ class ExchangeRecorder(Protocol):
     ) -> int | None: ...
 
     def finish(self, exchange_id: int | None, result: ExchangeResult) -> None: ...
-
-
-class NullRecorder:
-    """Records nothing (the simulator's own tooling and benchmarks of the client)."""
-
-    def start(self, context: ExchangeContext, **_: Any) -> int | None:
-        return None
-
-    def finish(self, exchange_id: int | None, result: ExchangeResult) -> None:
-        return None
