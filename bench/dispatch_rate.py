@@ -52,8 +52,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _pg import (
     bench_database,
     bench_env,
+    cpu_ticks,
     django_setup,
     free_port,
+    machine_busy_ticks,
     on_postgres,
     wait_until_up,
 )
@@ -249,14 +251,14 @@ class CpuShare:
     others: float | None = None
 
     def __enter__(self) -> CpuShare:
-        self._start = (time.monotonic(), _machine_busy(), _ticks(_our_pids()))
+        self._start = (time.monotonic(), machine_busy_ticks(), cpu_ticks(_our_pids()))
         return self
 
     def __exit__(self, *exc: object) -> None:
         wall0, busy0, ours0 = self._start
         if busy0 is None:
             return
-        busy1, ours1 = _machine_busy(), _ticks(_our_pids())
+        busy1, ours1 = machine_busy_ticks(), cpu_ticks(_our_pids())
         hz, wall = os.sysconf("SC_CLK_TCK"), time.monotonic() - wall0
         ours = sum(t - ours0.get(pid, 0) for pid, t in ours1.items()) / hz
         self.ours = round(ours / wall, 2)
@@ -270,25 +272,6 @@ def _our_pids() -> set[int]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity")
         return OURS | {row[0] for row in cursor.fetchall()}
-
-
-def _ticks(pids: set[int]) -> dict[int, int]:
-    ticks = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks
-
-
-def _machine_busy() -> int | None:
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split()[1:9]]
-    except OSError:
-        return None
-    return sum(fields) - fields[3] - fields[4]  # all but idle and iowait
 
 
 def per_second(stamps: list[float]) -> float:

@@ -13,9 +13,9 @@ from campaigns.models import Campaign, Recipient, RecipientStatus, StatusEvent
 from gupshup_admin.models import Template, WebhookEvent, WebhookState
 from gupshup_admin.simulator import DEMO
 from gupshup_admin.simulator.magic import FAILURES
-from gupshup_admin.simulator.payloads import SentMessage, v2_body, v3_body
+from gupshup_admin.simulator.payloads import SentMessage
 from tests.factories import phones, sim_campaign
-from tests.payloads import callback
+from tests.payloads import callback, message_bodies
 
 GS_ID = "28e59926-60d5-41ed-beee-931ef168a966"
 WAMID = "wamid.HBgMOTE4ODg2OTEyMjI3FQIAERgSQzY0"
@@ -45,14 +45,7 @@ def message(failure: str = "") -> SentMessage:
 
 
 def bodies(fmt: str, msg: SentMessage, *, drop_gsid: bool = False) -> list[Any]:
-    out = []
-    for n, event in enumerate(msg.events()):
-        ts = 1763900000 + n
-        if fmt == "v2":
-            out.append(v2_body(msg, event, ts, drop_gsid=drop_gsid))
-        else:
-            out.append(v3_body(msg, event, ts))
-    return out
+    return message_bodies(msg, fmt, drop_gsid=drop_gsid)
 
 
 def deliver(campaign: Campaign, body: Any) -> WebhookEvent:

@@ -20,8 +20,9 @@ from campaigns.models import Campaign, Recipient, RecipientStatus, StatusEvent
 from gupshup_admin.models import WebhookEvent, WebhookState
 from gupshup_admin.simulator import DEMO
 from gupshup_admin.simulator.magic import FAILURES
-from gupshup_admin.simulator.payloads import SentMessage, v2_body, v3_body
+from gupshup_admin.simulator.payloads import SentMessage
 from tests.factories import phones, sim_campaign
+from tests.payloads import message_bodies
 
 S = RecipientStatus
 NUMBERS = phones(3)
@@ -42,15 +43,7 @@ def message(n: int, failure: str = "") -> SentMessage:
     )
 
 
-def bodies(msg: SentMessage, fmt: str = "v2", *, drop_gsid: bool = False) -> list[Any]:
-    out = []
-    for n, event in enumerate(msg.events()):
-        ts = 1763900000 + n
-        if fmt == "v2":
-            out.append(v2_body(msg, event, ts, drop_gsid=drop_gsid))
-        else:
-            out.append(v3_body(msg, event, ts))
-    return out
+bodies = message_bodies
 
 
 @pytest.fixture
