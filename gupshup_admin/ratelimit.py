@@ -24,6 +24,20 @@ def _factor(bucket: SendRateBucket, now: datetime) -> float:
     return min(1.0, recovered)
 
 
+def _shape(per_minute: float) -> tuple[float, float]:
+    """(burst, refill per second) of the bucket for `per_minute` sends.
+
+    The burst is one second of sends (at least one), so takers get batches. A
+    bucket that starts full would let one sliding minute hold the burst plus a
+    minute of refill, `per_minute + burst - 1` sends, and Gupshup answers 429
+    past its per-minute limit. So it refills `per_minute - burst + 1` a minute:
+    no 60 seconds ever hold more than `per_minute` sends, at a cost of at most
+    1/60 of the rate (none below 120 a minute, where the burst is one).
+    """
+    burst = max(1.0, float(int(per_minute / 60.0)))
+    return burst, (per_minute - burst + 1) / 60.0
+
+
 def _locked_bucket(app: PartnerApp, now: datetime | None) -> SendRateBucket:
     """The app's bucket, locked until the transaction ends; made on first use."""
     bucket = SendRateBucket.objects.select_for_update().filter(app=app).first()
@@ -63,8 +77,7 @@ def rate_take_many(
         now = now or timezone.now()  # after the lock: waiting for it takes time
         if bucket.paused_until and bucket.paused_until > now:
             return 0, (bucket.paused_until - now).total_seconds()
-        per_second = app.send_rate_per_minute / 60.0 * _factor(bucket, now)
-        capacity = max(1.0, per_second)  # at most one second of burst
+        capacity, per_second = _shape(app.send_rate_per_minute * _factor(bucket, now))
         elapsed = max((now - bucket.refilled_at).total_seconds(), 0.0)
         tokens = min(capacity, bucket.tokens + elapsed * per_second)
         least = max(1, min(int(per_second * gather_seconds), want))
@@ -83,7 +96,7 @@ def rate_refund(*, app: PartnerApp, count: int) -> None:
     """Give back sends that were taken but not made (nothing left to send)."""
     if count <= 0:
         return
-    capacity = max(1.0, app.send_rate_per_minute / 60.0)
+    capacity, _ = _shape(app.send_rate_per_minute)
     SendRateBucket.objects.filter(app=app).update(
         tokens=Least(F("tokens") + count, Value(capacity))
     )

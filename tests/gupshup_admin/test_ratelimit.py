@@ -91,3 +91,34 @@ def test_many_workers_together_stay_within_the_rate(partner_app: PartnerApp) -> 
     # One second of burst (50) plus 50 per second elapsed, never more.
     assert len(granted) <= 50 + 50 * elapsed + 1
     assert len(granted) >= 50  # and the bucket does hand tokens out
+
+
+@pytest.mark.parametrize("per_minute", [10, 90, 600, 4800])
+def test_no_sliding_minute_ever_holds_more_than_the_rate(
+    partner_app: PartnerApp, per_minute: int
+) -> None:
+    """Gupshup counts requests per minute: the burst must not tip it over, even
+    from a full bucket, and the rate should still be nearly all used."""
+    from gupshup_admin.models import SendRateBucket
+    from gupshup_admin.ratelimit import rate_take_many
+
+    partner_app.send_rate_per_minute = per_minute
+    start = timezone.now()
+    SendRateBucket.objects.create(app=partner_app, tokens=1e9, refilled_at=start)
+    sends: list[float] = []
+    clock = 0.0
+    while clock < 180:
+        now = start + timedelta(seconds=clock)
+        granted, wait = rate_take_many(
+            app=partner_app, want=10_000, gather_seconds=0.25, now=now
+        )
+        sends += [clock] * granted
+        # (a wait below the clock's microsecond would not move it on)
+        clock += max(wait, 0.001) if not granted else 0.25
+    busiest, first = 0, 0
+    for last, at in enumerate(sends):
+        while sends[first] <= at - 60:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    assert busiest <= per_minute
+    assert len(sends) >= 0.98 * per_minute * 3
