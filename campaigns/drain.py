@@ -53,6 +53,8 @@ class _Send:
     status: str
     learned_wamid: str = ""
     items: list[tuple[WebhookEvent, DeliveryEvent]] = field(default_factory=list)
+    # The items not on the timeline before this batch: the ones that move it.
+    fresh: list[DeliveryEvent] = field(default_factory=list)
 
 
 def webhook_events_process_batch(*, events: Sequence[WebhookEvent]) -> None:
@@ -195,13 +197,12 @@ class _Sends:
         new_rows: list[StatusEvent] = []
         moves: dict[_Move, list[_Send]] = defaultdict(list)
         for send in touched:
-            fresh = []
             for event, item in send.items:
                 if (send.pk, item.type) not in seen:
                     seen.add((send.pk, item.type))
-                    fresh.append(item)
+                    send.fresh.append(item)
                     new_rows.append(_timeline_row(send, event, item))
-            move = _final_move(send.status, fresh)
+            move = _final_move(send.status, send.fresh)
             if move is not None:
                 moves[move].append(send)
         StatusEvent.objects.bulk_create(new_rows, ignore_conflicts=True)
@@ -273,13 +274,8 @@ def _update(move: _Move, group: list[_Send]) -> None:
 
 def _replay_moves(group: list[_Send]) -> None:
     for send in group:
-        for _event, item in send.items:
+        for item in send.fresh:
             recipient = Recipient.objects.filter(pk=send.pk).first()
             if recipient is not None:
-                recipient_status_move(
-                    recipient, StatusEvent(status=item.type, **_errors(item))
-                )
-
-
-def _errors(item: DeliveryEvent) -> dict[str, str]:
-    return {"error_code": item.error_code, "error_message": item.error_message}
+                row = StatusEvent(**status_event_fields(item))
+                recipient_status_move(recipient, row)
