@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
-from django.urls import reverse
+from django.urls import clear_script_prefix, reverse, set_script_prefix
 
 REPO = Path(settings.BASE_DIR)
 CUSTOM_PAGES = ["campaigns:list", "campaigns:create", "media_library:library"]
@@ -55,10 +55,18 @@ def test_the_marketer_pages_get_the_strict_policy(client: Client, name: str) -> 
     assert response["Referrer-Policy"] == "same-origin"
 
 
+@pytest.mark.parametrize("prefix", ["", "/gupshup"])
 def test_the_admin_keeps_strict_scripts_and_may_use_inline_styles(
-    client: Client,
+    client: Client, prefix: str
 ) -> None:
-    response = client.get(reverse("admin:index"))
+    # Also when the site is served under a path prefix (SCRIPT_NAME), which
+    # Django's WSGI handler makes the script prefix (the test client does not).
+    path = reverse("admin:login")
+    set_script_prefix(f"{prefix}/")
+    try:
+        response = client.get(path, SCRIPT_NAME=prefix)
+    finally:
+        clear_script_prefix()
 
     policy = directives(response["Content-Security-Policy"])
     assert policy["script-src"] == ["'self'"]
