@@ -101,20 +101,33 @@ def _v2_status(payload: dict[str, Any], body: dict[str, Any]) -> DeliveryEvent:
     event_id = _text(payload.get("id"))
     if not event_id:
         raise EventParseError("message-event without payload.id")
-    if status in ("enqueued", "failed"):
-        gs_id, wamid = event_id, _text(inner.get("whatsappMessageId"))
-    else:
-        gs_id, wamid = _text(payload.get("gsId")), event_id
+    gs_id, wamid = _v2_ids(status, event_id, _text(payload.get("gsId")), inner)
     return DeliveryEvent(
         kind=EventKind.STATUS,
         type=status,
         gs_id=gs_id,
         wamid=wamid,
         destination=_text(payload.get("destination")),
-        timestamp=_ts(payload) or _ts(body, "timestamp"),
+        # WhatsApp's own time first; the envelope is when Gupshup called us.
+        timestamp=_ts(inner, "ts") or _ts(payload, "ts") or _ts(body, "timestamp"),
         error_code=_text(inner.get("code")) if status == "failed" else "",
         error_message=_text(inner.get("reason")) if status == "failed" else "",
     )
+
+
+def _v2_ids(
+    status: str, event_id: str, gs_field: str, inner: dict[str, Any]
+) -> tuple[str, str]:
+    """(Gupshup id, wamid) of a v2 status event (API-NOTES, "Delivery callbacks")."""
+    if gs_field == event_id or status == "enqueued":
+        # Both name the Gupshup message; the wamid, if known, is inside.
+        return gs_field or event_id, _text(inner.get("whatsappMessageId"))
+    if status == "failed" and not gs_field:
+        # Synchronous: Gupshup refused it before WhatsApp saw it.
+        return event_id, _text(inner.get("whatsappMessageId"))
+    # DLRs and WhatsApp's asynchronous failures: `id` is the wamid, `gsId`
+    # Gupshup's id (missing on events more than ~a week late).
+    return gs_field, event_id
 
 
 def _v2_template(payload: dict[str, Any]) -> DeliveryEvent:

@@ -124,3 +124,15 @@ def test_what_the_simulator_sends_parses_to_the_same_ids_in_both_formats(
     assert v2.wamid == ("" if event == "failed" else WAMID_V3) and v3.wamid == WAMID_V3
     assert v2.timestamp is not None and v3.timestamp is not None
     assert abs((v2.timestamp - v3.timestamp).total_seconds()) < 1
+
+
+def test_an_async_v2_failure_has_the_wamid_as_id_and_the_gupshup_id_as_gsid() -> None:
+    event = one("v2-failed-async")
+    assert (event.type, event.error_code) == ("failed", "131049")
+    assert event.gs_id == "5b6f9a0e-0a1c-4d54-9d0f-2f1f0b6f9049"
+    assert event.wamid == "gBEGkYiEB1VXAglK1ZEqA1YKPrX"
+
+
+def test_a_v2_sent_event_is_dated_by_whatsapps_inner_ts_not_the_envelope() -> None:
+    event = one("v2-sent")
+    assert event.timestamp == datetime.fromtimestamp(1763900002, tz=UTC)
