@@ -23,12 +23,17 @@ class Failure:
 
     `code` is what a v2 `failed` event carries (a Gupshup code, or Meta's own
     code where Gupshup passes it through); `meta_code` goes into v3 `errors`.
+    A `synchronous` failure is Gupshup's own refusal before the message is
+    enqueued (Gupshup codes): one `failed` event naming the Gupshup id. The others
+    are WhatsApp's verdict (Meta codes): `enqueued`, then `failed` naming the
+    wamid as `id` and the Gupshup id as `gsId` (API-NOTES, "Delivery callbacks").
     """
 
     code: int
     reason: str
     meta_code: int
     meta_title: str
+    synchronous: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,64 +46,75 @@ class Outcome:
     failure: Failure | None = None
 
 
+def _gupshup(code: int, reason: str, meta_code: int, meta_title: str) -> Failure:
+    """A refusal by Gupshup itself, before the message is enqueued."""
+    return Failure(code, reason, meta_code, meta_title, synchronous=True)
+
+
+def _whatsapp(code: int, reason: str, title: str = "") -> Failure:
+    """WhatsApp's verdict after `enqueued`: Gupshup passes Meta's code through."""
+    return Failure(code, reason, code, title or reason)
+
+
 FAILURES: dict[str, Failure] = {
-    "1002": Failure(
+    # Synchronous: Gupshup's own codes.
+    "1002": _gupshup(
         1002, "Number Does Not Exists On WhatsApp", 131026, "Message undeliverable"
     ),
-    "1003": Failure(
+    "1003": _gupshup(
         1003,
         "Wallet balance is low. Please recharge your wallet.",
         131042,
         "Business eligibility payment issue",
     ),
-    "1010": Failure(1010, "Invalid media URL(s)", 131052, "Media download error"),
-    "1011": Failure(
+    "1010": _gupshup(1010, "Invalid media URL(s)", 131052, "Media download error"),
+    "1011": _gupshup(
         1011, "Media size exceeds the allowed limit", 131053, "Media upload error"
     ),
-    "1012": Failure(
+    "1012": _gupshup(
         1012,
         "User has opted out of receiving messages from this business",
         131050,
         "Unable to deliver the message. This recipient has chosen to stop "
         "receiving marketing messages on WhatsApp from your business",
     ),
-    "4001": Failure(4001, "Rate limit exceeded for the app", 130429, "Rate limit hit"),
-    "4003": Failure(
+    "4001": _gupshup(4001, "Rate limit exceeded for the app", 130429, "Rate limit hit"),
+    "4003": _gupshup(
         4003,
         "Template Not Found / Template does not match the message",
         132001,
         "Template name does not exist in the translation",
     ),
-    "4004": Failure(
+    "4004": _gupshup(
         4004,
         "This feature is only available for CAPI apps",
         131009,
         "Parameter value is not valid",
     ),
-    "4005": Failure(4005, "Template is paused", 132015, "Template is Paused"),
-    "6056": Failure(
-        131056,
-        "(Business Account, Consumer Account) pair rate limit hit",
-        131056,
-        "(Business Account, Consumer Account) pair rate limit hit",
+    "4005": _gupshup(4005, "Template is paused", 132015, "Template is Paused"),
+    # Asynchronous: WhatsApp's (Meta's) codes; the last four digits are the code's.
+    "1026": _whatsapp(131026, "Message Undeliverable.", "Message undeliverable"),
+    "1050": _whatsapp(
+        131050,
+        "Unable to deliver the message. This recipient has chosen to stop "
+        "receiving marketing messages on WhatsApp from your business",
     ),
-    "9049": Failure(
+    "6056": _whatsapp(
+        131056, "(Business Account, Consumer Account) pair rate limit hit"
+    ),
+    "9049": _whatsapp(
         131049,
         "This message was not delivered to maintain healthy ecosystem engagement.",
-        131049,
-        "This message was not delivered to maintain healthy ecosystem engagement.",
     ),
-    "1047": Failure(
+    "1047": _whatsapp(
         131047,
         "Message failed to send because more than 24 hours have passed since "
         "the customer last replied to this number.",
-        131047,
         "Re-engagement message",
     ),
-    "1053": Failure(
+    "1053": _whatsapp(
         131053,
         "Media upload error: the media could not be uploaded to WhatsApp.",
-        131053,
         "Media upload error",
     ),
 }

@@ -464,3 +464,29 @@ def test_what_the_simulator_sends_parses_to_the_same_ids_in_both_formats(
     assert (v2.type, v2.gs_id, v2.wamid) == (event, GS_ID, WAMID_V3)
     assert v2.timestamp is not None and v3.timestamp is not None
     assert abs((v2.timestamp - v3.timestamp).total_seconds()) < 1
+
+
+@pytest.mark.parametrize("event", ["sent", "delivered", "read"])
+def test_a_simulated_v2_dlr_is_dated_by_its_inner_ts_as_v3_is(event: str) -> None:
+    message = sim_message()
+    body = v2_body(message, event, 1763900000, drop_gsid=False)
+    assert body["timestamp"] > 1763900000 * 1000  # Gupshup calls a little later
+    v2 = parse_callback(body)[0]
+    v3 = parse_callback(v3_body(message, event, 1763900000))[0]
+    assert v2.timestamp == v3.timestamp == at(1763900000)
+
+
+def test_a_simulated_synchronous_failure_names_only_the_gupshup_id() -> None:
+    message = sim_message("1002")
+    assert message.events() == ["failed"]
+    event = parse_callback(v2_body(message, "failed", 1763900000, drop_gsid=False))[0]
+    assert (event.gs_id, event.wamid, event.error_code) == (GS_ID, "", "1002")
+
+
+def test_a_simulated_asynchronous_failure_names_both_ids_in_both_formats() -> None:
+    message = sim_message("9049")
+    assert message.events() == ["enqueued", "failed"]
+    v2 = parse_callback(v2_body(message, "failed", 1763900000, drop_gsid=False))[0]
+    v3 = parse_callback(v3_body(message, "failed", 1763900000))[0]
+    assert (v2.gs_id, v2.wamid, v2.error_code) == (GS_ID, WAMID_V3, "131049")
+    assert (v3.gs_id, v3.wamid, v3.error_code) == (GS_ID, WAMID_V3, "131049")

@@ -8,6 +8,7 @@ from typing import Any
 import requests
 
 from gupshup_admin.simulator import DEMO, Simulator
+from gupshup_admin.simulator.payloads import CALLBACK_LAG
 from tests.simulator.conftest import Receiver, app_url, auth, send_template, send_v3
 
 OK_NUMBER = "919812345678"
@@ -52,8 +53,11 @@ def test_a_delivered_message_sends_enqueued_sent_delivered_read_in_v2(
         assert body["payload"]["id"] == wamid
         assert body["payload"]["gsId"] == gs_id
         assert body["payload"]["destination"] == OK_NUMBER
-        assert body["payload"]["payload"] == {"ts": body["payload"]["ts"]}
-    assert sent["timestamp"] // 1000 == sent["payload"]["ts"]
+        assert "ts" not in body["payload"]  # WhatsApp's time is only inside
+        # Gupshup calls a little after WhatsApp's moment (the inner ts).
+        lag = body["timestamp"] / 1000 - body["payload"]["payload"]["ts"]
+        assert CALLBACK_LAG <= lag < CALLBACK_LAG + 1
+    assert sent["payload"]["payload"] == {"ts": sent["payload"]["payload"]["ts"]}
     assert sim.wait_for_callbacks(2)
     assert [c["status_code"] for c in sim.callbacks_sent()] == [200] * 4
 
@@ -81,20 +85,69 @@ def test_v3_callbacks_are_meta_shaped_with_enqueued_in_milliseconds(
     assert {s["recipient_id"] for s in statuses} == {"551187654321"}
 
 
-def test_a_failing_number_sends_enqueued_then_failed_with_its_code_in_v2(
+def test_a_number_gupshup_refuses_sends_one_failed_naming_the_gupshup_id_in_v2(
     sim: Simulator, receiver: Receiver
 ) -> None:
     sim.configure(callback_url=receiver.url)
 
     response = send_template(sim, "919800001002")
-    bodies = receiver.wait_for(2)
+    bodies = receiver.wait_for(1)
+    assert sim.wait_for_callbacks(2)
 
     assert response.status_code == 200
-    assert v2_types(bodies) == ["enqueued", "failed"]
-    failed = bodies[1]["payload"]
+    assert v2_types([r["body"] for r in receiver.received]) == [
+        "failed"
+    ]  # never enqueued
+    failed = bodies[0]["payload"]
     assert failed["id"] == response.json()["messageId"]
-    assert failed["payload"]["code"] == 1002
-    assert failed["payload"]["reason"]
+    assert "gsId" not in failed
+    assert failed["payload"] == {
+        "code": 1002,
+        "reason": "Number Does Not Exists On WhatsApp",
+    }
+
+
+def test_a_number_whatsapp_refuses_sends_enqueued_then_failed_naming_the_wamid(
+    sim: Simulator, receiver: Receiver
+) -> None:
+    sim.configure(callback_url=receiver.url)
+
+    response = send_template(sim, "919800009049")
+    bodies = receiver.wait_for(2)
+
+    assert v2_types(bodies) == ["enqueued", "failed"]
+    gs_id = response.json()["messageId"]
+    wamid = bodies[0]["payload"]["payload"]["whatsappMessageId"]
+    failed = bodies[1]["payload"]
+    assert (failed["id"], failed["gsId"]) == (wamid, gs_id)
+    assert failed["payload"]["code"] == 131049
+    assert failed["payload"]["reason"].startswith("This message was not delivered")
+
+
+def test_a_person_who_stopped_marketing_messages_fails_with_131050(
+    sim: Simulator, receiver: Receiver
+) -> None:
+    sim.configure(callback_url=receiver.url, callback_format="v3")
+
+    send_v3(sim, "919800001050")
+    bodies = receiver.wait_for(2)
+
+    assert [v3_status(b)["status"] for b in bodies] == ["enqueued", "failed"]
+    assert v3_status(bodies[1])["errors"][0]["code"] == 131050
+
+
+def test_a_synchronous_failure_is_a_lone_failed_status_in_v3_too(
+    sim: Simulator, receiver: Receiver
+) -> None:
+    sim.configure(callback_url=receiver.url, callback_format="v3")
+
+    send_v3(sim, "919800001012")
+    receiver.wait_for(1)
+    assert sim.wait_for_callbacks(2)
+
+    statuses = [v3_status(b) for b in [r["body"] for r in receiver.received]]
+    assert [s["status"] for s in statuses] == ["failed"]
+    assert statuses[0]["errors"][0]["code"] == 131050
 
 
 def test_a_pair_rate_failure_carries_meta_code_131056_in_v3(
@@ -189,7 +242,7 @@ def test_a_failing_receiver_is_retried_three_times_then_given_up(
     sim.configure(callback_url=receiver.url, callback_backoff=0.01)
     receiver.status = 503
 
-    send_template(sim, "919800001012")  # enqueued + failed: 2 events
+    send_template(sim, "919800009049")  # enqueued + failed: 2 events
     assert sim.wait_for_callbacks(5)
 
     attempts = sim.callbacks_sent()

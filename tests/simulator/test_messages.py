@@ -234,6 +234,16 @@ def test_every_failure_number_is_accepted_then_classified_as_a_failure() -> None
     assert classify(OK_NUMBER).kind == "ok"
 
 
+def test_gupshups_own_codes_fail_synchronously_and_metas_after_enqueued() -> None:
+    sync = sorted(k for k, f in FAILURES.items() if f.synchronous)
+    assert " ".join(sync) == "1002 1003 1010 1011 1012 4001 4003 4004 4005"
+    for last4, failure in FAILURES.items():
+        # Gupshup's codes are four digits; WhatsApp's pass through unchanged.
+        assert (failure.code < 10_000) == failure.synchronous, last4
+        assert failure.synchronous or failure.code == failure.meta_code, last4
+    assert FAILURES["1050"].code == 131050  # stopped marketing messages
+
+
 def test_concurrent_sends_never_exceed_the_rate_limit(sim: Simulator) -> None:
     sim.add_app(dataclasses.replace(DEMO.capi_app, rate_per_minute=10))
 
