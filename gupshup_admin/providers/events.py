@@ -379,9 +379,8 @@ def _v3_status(status: dict[str, Any]) -> DeliveryEvent:
             destination=destination,
             timestamp=timestamp,
         )
-    errors = status.get("errors") if isinstance(status.get("errors"), list) else []
-    assert isinstance(errors, list)
-    first = _dict(errors[0]) if errors else {}
+    errors = status.get("errors")
+    first = _dict(errors[0]) if isinstance(errors, list) and errors else {}
     return DeliveryEvent(
         kind=EventKind.STATUS,
         type=word,
