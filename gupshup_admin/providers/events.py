@@ -24,6 +24,7 @@ raises `EventParseError` saying what was wrong.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -214,6 +215,11 @@ def _v2_message_event(payload: dict[str, Any], body: dict[str, Any]) -> Delivery
     )
 
 
+_GUPSHUP_ID = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
+)
+
+
 def _v2_ids(
     status: str, event_id: str, gs_field: str, inner: dict[str, Any]
 ) -> tuple[str, str]:
@@ -221,11 +227,12 @@ def _v2_ids(
     if gs_field == event_id or status == "enqueued":
         # Both name the Gupshup message; the wamid, if known, is inside.
         return gs_field or event_id, _text(inner.get("whatsappMessageId"))
-    if status == "failed" and not gs_field:
+    if status == "failed" and not gs_field and _GUPSHUP_ID.match(event_id):
         # Synchronous: Gupshup refused it before WhatsApp saw it.
         return event_id, _text(inner.get("whatsappMessageId"))
     # DLRs and WhatsApp's asynchronous failures: `id` is the wamid, `gsId`
-    # Gupshup's id (missing on events more than ~a week late).
+    # Gupshup's id (missing on events more than ~a week late; Gupshup's ids are
+    # UUIDs, wamids are not, so such a late failure is still told apart).
     return gs_field, event_id
 
 

@@ -78,6 +78,14 @@ def test_an_async_v2_failure_has_the_wamid_as_id_and_the_gupshup_id_as_gsid() ->
     assert event.destination == "918886919049"
 
 
+def test_a_late_async_v2_failure_without_gsid_is_told_apart_by_its_wamid() -> None:
+    # Events over a week late lose gsId; Gupshup ids are UUIDs, wamids are not.
+    body = callback("v2-failed-async")
+    del body["payload"]["gsId"]
+    event = parse_callback(body)[0]
+    assert (event.gs_id, event.wamid) == ("", "gBEGkYiEB1VXAglK1ZEqA1YKPrX")
+
+
 def test_a_v2_failure_whose_gsid_equals_its_id_names_only_the_gupshup_id() -> None:
     body = callback("v2-failed")
     body["payload"]["gsId"] = body["payload"]["id"]
