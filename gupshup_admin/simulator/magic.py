@@ -44,6 +44,8 @@ class Outcome:
     status: int = 200
     message: str = ""
     failure: Failure | None = None
+    # Fails only the first send to a number; later ones are delivered.
+    first_send_only: bool = False
 
 
 def _gupshup(code: int, reason: str, meta_code: int, meta_title: str) -> Failure:
@@ -119,6 +121,11 @@ FAILURES: dict[str, Failure] = {
     ),
 }
 
+# Held back on the first send to a number, delivered when sent again: 131049
+# is WhatsApp's per-user marketing limit, which lifts after a while (retried a
+# day later, many of these arrive).
+HELD_BACK_ONCE = "1049"
+
 _HTTP: dict[str, Outcome] = {
     "0429": Outcome("http", 429, "Too Many Requests"),
     "0500": Outcome("http", 500, INTERNAL_ERROR),
@@ -135,6 +142,8 @@ def classify(destination: str) -> Outcome:
         return Outcome("hang")
     if last4 == "0502":
         return Outcome("drop")
+    if last4 == HELD_BACK_ONCE:
+        return Outcome("fail", failure=FAILURES["9049"], first_send_only=True)
     failure = FAILURES.get(last4)
     if failure is not None:
         return Outcome("fail", failure=failure)

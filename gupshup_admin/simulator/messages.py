@@ -99,10 +99,15 @@ def _send(
         wamid=ctx.state.wamid(),
         destination=destination,
         wa_id=wa_id_for(destination),
-        failure=outcome.failure,
+        failure=outcome.failure
+        if not outcome.first_send_only or ctx.state.first_send_to(destination)
+        else None,
     )
     ctx.dispatcher.schedule(plan_callbacks(ctx.state, message))
-    ctx.entry.update(accepted=True, message_id=message.gs_id, wamid=message.wamid)
+    failure = message.failure.code if message.failure is not None else None
+    ctx.entry.update(
+        accepted=True, message_id=message.gs_id, wamid=message.wamid, failure=failure
+    )
     if outcome.kind in ("hang", "drop"):
         ctx.fault = outcome.kind
     return json_response(answer(message))

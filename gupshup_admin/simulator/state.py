@@ -91,6 +91,7 @@ class SimState:
         self._login_window: deque[float] = deque()
         self._subscriptions: dict[str, list[Subscription]] = {}
         self._sub_counter = 0
+        self._sent_to: set[str] = set()
 
     # -- config ---------------------------------------------------------------
 
@@ -225,6 +226,13 @@ class SimState:
             result = list(items)
             self._rng.shuffle(result)
             return result
+
+    def first_send_to(self, destination: str) -> bool:
+        """Whether no accepted send went to this number before (and remember it)."""
+        with self._lock:
+            first = destination not in self._sent_to
+            self._sent_to.add(destination)
+            return first
 
     def new_uuid(self) -> str:
         """A random UUID4 string."""

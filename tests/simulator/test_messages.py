@@ -252,3 +252,15 @@ def test_concurrent_sends_never_exceed_the_rate_limit(sim: Simulator) -> None:
 
     assert sorted(codes) == [200] * 10 + [429] * 14
     assert sum(r["accepted"] for r in sim.requests("v3_message")) == 10
+
+
+def test_1049_is_held_back_on_the_first_send_and_delivered_when_sent_again(
+    sim: Simulator,
+) -> None:
+    number = "919800001049"
+    send_template(sim, number)
+    send_template(sim, number)
+    send_template(sim, "919800011049")  # another number: its own first send
+
+    failures = [r["failure"] for r in sim.requests("template_msg") if r["accepted"]]
+    assert failures == [131049, None, 131049]
