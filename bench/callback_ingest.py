@@ -59,17 +59,15 @@ def main() -> None:
 
 def prepare() -> tuple[Any, list[bytes]]:
     """A campaign whose recipients were all submitted, and their callback bodies."""
-    from campaigns.models import RecipientStatus
     from gupshup_admin.simulator import DEMO
     from gupshup_admin.simulator.payloads import SentMessage, v2_body
-    from tests.factories import phones, sim_campaign
+    from tests.factories import attempt_sent, phones, sim_campaign
 
     campaign = sim_campaign(phones=phones(RECIPIENTS))
     bodies = []
     for number, recipient in enumerate(campaign.recipients.order_by("pk")):
         gs_id = f"00000000-0000-4000-8000-{number:012d}"
-        recipient.status, recipient.message_id = RecipientStatus.SUBMITTED, gs_id
-        recipient.save(update_fields=["status", "message_id"])
+        attempt_sent(recipient, message_id=gs_id)
         message = SentMessage(
             app=DEMO.capi_app,
             gs_id=gs_id,
@@ -122,8 +120,7 @@ def post_all(url: str, secret: str, bodies: list[bytes]) -> tuple[float, int]:
 def run(env: dict[str, str], tmp: Path, port: int) -> dict[str, Any]:
     import os
 
-    from campaigns.models import RecipientStatus
-    from gupshup_admin.models import WebhookEvent, WebhookState
+    from campaigns.models import RecipientStatus, WebhookEvent, WebhookState
 
     campaign, bodies = prepare()
     app = campaign.partner_app

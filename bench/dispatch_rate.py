@@ -231,7 +231,7 @@ def send_campaign(app: Any, count: int, start: int) -> tuple[list[float], float]
     if campaign.state != CampaignState.COMPLETED:
         raise SystemExit(f"campaign {campaign.state}: {campaign.state_reason}")
     rows = campaign.recipients.filter(status=RecipientStatus.SUBMITTED)
-    times = rows.values_list("submitted_at", flat=True)
+    times = rows.values_list("latest_attempt__submitted_at", flat=True)
     stamps = sorted(t.timestamp() for t in times if t is not None)
     if len(stamps) != count:
         raise SystemExit(f"only {len(stamps)} of {count} recipients were submitted")

@@ -15,7 +15,7 @@ from campaigns import drafts, recipients_export, retries
 from campaigns.admin_history import (  # also registers the WebhookEvent admin
     CHANGE_LIST_TEMPLATE,
     EstimatedCountPaginator,
-    StatusEventInline,
+    SendAttemptInline,
 )
 from campaigns.models import (
     Campaign,
@@ -78,15 +78,11 @@ RECIPIENT_FIELDS = [
     "attempts",
     "retries",
     "next_attempt_at",
-    "message_id",
-    "wamid",
-    "wa_id",
+    "latest_attempt",
     "error_code",
     "error_message",
-    "exchange",
     "claimed_at",
     "claimed_by",
-    "submitted_at",
     "updated_at",
 ]
 
@@ -188,21 +184,26 @@ class RecipientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "campaign",
         "status",
         "error_code",
-        "message_id",
+        "latest_message_id",
         "attempts",
         "updated_at",
     ]
     list_filter = ["status", "campaign"]
-    list_select_related = ["campaign"]
-    search_fields = ["phone", "message_id", "wamid"]
-    raw_id_fields = ["campaign", "exchange"]
+    list_select_related = ["campaign", "latest_attempt"]
+    search_fields = ["phone"]  # and any attempt's ids: get_search_results
+    raw_id_fields = ["campaign", "latest_attempt"]
     readonly_fields = [*RECIPIENT_FIELDS, "history_link"]
     actions = ["resolve_arrived", "resolve_failed", "resolve_resend"]
-    inlines = [StatusEventInline]
+    inlines = [SendAttemptInline]
     # A million rows: no COUNT(*) of the table on every page (see the paginator).
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     change_list_template = CHANGE_LIST_TEMPLATE
+
+    @admin.display(description="message id (latest attempt)")
+    def latest_message_id(self, obj: Recipient) -> str:
+        attempt = obj.latest_attempt
+        return attempt.message_id if attempt is not None and attempt.message_id else "—"
 
     @admin.display(description="history")
     def history_link(self, obj: Recipient) -> str:
@@ -212,8 +213,8 @@ class RecipientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Recipient], search_term: str
     ) -> tuple[QuerySet[Recipient], bool]:
-        # Part of a number, or a whole message id or wamid: each answered by an
-        # index, where three ILIKE '%…%' would scan every row.
+        # Part of a number, or a whole message id or wamid of any attempt: each
+        # answered by an index, where three ILIKE '%…%' would scan every row.
         if not search_term.strip():
             return queryset, False
         return queryset.filter(recipients_export.recipient_search(search_term)), False

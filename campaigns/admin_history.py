@@ -1,5 +1,5 @@
 """Admin for the send history: the raw callbacks (WebhookEvent, read-only), each
-recipient's status timeline as an inline, and a paginator that does not count a
+recipient's attempts as an inline, and a paginator that does not count a
 million rows on every page."""
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 
 from campaigns import timeline
-from campaigns.models import StatusEvent
+from campaigns.models import SendAttempt, StatusEvent, WebhookEvent
 from gupshup_admin.admin.base import ReadOnlyAdmin
-from gupshup_admin.models import WebhookEvent
 
 CHANGE_LIST_TEMPLATE = "campaigns/report_change_list.html"
 
@@ -68,13 +67,16 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-STATUS_EVENT_FIELDS = [
+ATTEMPT_FIELDS = [
+    "number",
     "status",
-    "occurred",
-    "received",
+    "message_id",
+    "wamid",
+    "exchange_link",
     "error_code",
     "error_message",
-    "callback",
+    "made",
+    "submitted",
 ]
 
 
@@ -83,39 +85,36 @@ def _to_the_second(at: datetime | None) -> str:
     return date_format(localtime(at), "Y-m-d H:i:s") if at else "—"
 
 
-class StatusEventInline(ReadOnlyInline):
-    """A recipient's delivery statuses, oldest first, each with its callback."""
+class SendAttemptInline(ReadOnlyInline):
+    """A recipient's attempts, oldest first; the timeline page has each one's
+    requests and statuses."""
 
-    model = StatusEvent
+    model = SendAttempt
     fk_name = "recipient"
-    fields = tuple(STATUS_EVENT_FIELDS)
-    readonly_fields = STATUS_EVENT_FIELDS
-    verbose_name = "status event"
-    verbose_name_plural = "status timeline"
+    fields = tuple(ATTEMPT_FIELDS)
+    readonly_fields = ATTEMPT_FIELDS
+    verbose_name = "attempt"
+    verbose_name_plural = "attempts"
+    ordering = ["number"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[StatusEvent]:
-        return super().get_queryset(request).select_related("webhook_event")
+    @admin.display(description="made")
+    def made(self, obj: SendAttempt) -> str:
+        return _to_the_second(obj.created_at)
 
-    @admin.display(description="at the provider")
-    def occurred(self, obj: StatusEvent) -> str:
-        return _to_the_second(obj.occurred_at)
+    @admin.display(description="accepted by Gupshup")
+    def submitted(self, obj: SendAttempt) -> str:
+        return _to_the_second(obj.submitted_at)
 
-    @admin.display(description="received")
-    def received(self, obj: StatusEvent) -> str:
-        return _to_the_second(obj.received_at)
-
-    @admin.display(description="raw callback")
-    def callback(self, obj: StatusEvent) -> str:
-        if obj.webhook_event_id is None:
+    @admin.display(description="exchange")
+    def exchange_link(self, obj: SendAttempt) -> str:
+        if obj.exchange_id is None:
             return "—"
-        url = reverse(
-            "admin:gupshup_admin_webhookevent_change", args=[obj.webhook_event_id]
-        )
-        return format_html('<a href="{}">#{}</a>', url, obj.webhook_event_id)
+        url = reverse("admin:gupshup_admin_apiexchange_change", args=[obj.exchange_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.exchange_id)
 
 
 CALLBACK_STATUS_FIELDS = [
-    "recipient",
+    "attempt",
     "status",
     "gs_id",
     "wamid",
@@ -145,7 +144,7 @@ class CallbackStatusInline(ReadOnlyInline):
     verbose_name_plural = "statuses from this callback"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StatusEvent]:
-        return super().get_queryset(request).select_related("recipient")
+        return super().get_queryset(request).select_related("attempt__recipient")
 
 
 @admin.register(WebhookEvent)

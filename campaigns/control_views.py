@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,7 +23,7 @@ from campaigns.models import Campaign, CampaignState, RecipientImport
 from campaigns.views import campaign_detail_url
 from gupshup_admin.access import permission_required
 from gupshup_admin.exceptions import ApplicationError
-from gupshup_admin.roles import SEND
+from gupshup_admin.roles import APPROVE, SEND
 
 LOAD = "campaigns.add_recipient"
 
@@ -173,19 +173,63 @@ def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(SEND, doing="retry failed recipients")
 @require_POST
 def campaign_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the ticked failures again. Those that failed for good are left out;
+    an approver may include them, after a page that says how many and why."""
     codes = request.POST.getlist("code")
+    include = request.POST.get("include_permanent") == "1"
+    confirmed = _count(request.POST.get("confirm_permanent"))
+    if include and not request.user.has_perm(APPROVE):
+        messages.error(
+            request,
+            "Only an approver may send again to recipients that failed for good "
+            "(opted out, not on WhatsApp…).",
+        )
+        return redirect(campaign_detail_url(pk, "retry"))
+    if include and codes and confirmed is None:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        plan = retries.campaign_retry_preview(
+            campaign=campaign, codes=codes, include_permanent=True
+        )
+        if plan.permanent:
+            context = {
+                **admin.site.each_context(request),
+                "title": f"Send again to recipients that failed for good? ({campaign})",
+                "campaign": campaign,
+                "plan": plan,
+                "codes": codes,
+                "without": retries.campaign_retry_preview(
+                    campaign=campaign, codes=codes
+                ),
+            }
+            return render(request, "campaigns/retry_confirm.html", context)
 
     def run(campaign: Campaign, user_id: int | None) -> str:
         if not codes:
             raise ApplicationError(
                 "Tick at least one error to send its recipients again."
             )
-        count = retries.campaign_retry_failed(
-            campaign=campaign, codes=codes, user_id=user_id
+        plan = retries.campaign_retry_preview(
+            campaign=campaign, codes=codes, include_permanent=bool(confirmed)
         )
-        return f"{_recipients_text(count)} sent again."
+        count = retries.campaign_retry_failed(
+            campaign=campaign,
+            codes=codes,
+            user_id=user_id,
+            include_permanent=confirmed or 0,
+        )
+        text = f"{_recipients_text(count)} sent again."
+        if plan.left_out and not confirmed:
+            text += f" {plan.permanent} left out, failed for good ({plan.reasons()})."
+        return text
 
     return _act(request, pk, run, "progress")
+
+
+def _count(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 def _recipients_text(count: int) -> str:
@@ -197,8 +241,18 @@ def _recipients_text(count: int) -> str:
 def retry_preview_json(request: HttpRequest, pk: int) -> JsonResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     codes = request.GET.getlist("code")
-    count = (
-        retries.campaign_retry_preview(campaign=campaign, codes=codes) if codes else 0
+    include = request.GET.get("include_permanent") == "1"
+    if not codes:
+        return JsonResponse({"codes": [], "count": 0, "left_out": 0, "text": ""})
+    plan = retries.campaign_retry_preview(
+        campaign=campaign, codes=codes, include_permanent=include
     )
-    text = f"{_recipients_text(count)} sent again."
-    return JsonResponse({"codes": codes, "count": count, "text": text})
+    return JsonResponse(
+        {
+            "codes": codes,
+            "count": plan.will_send,
+            "left_out": plan.permanent,
+            "reasons": [vars(group) for group in plan.left_out],
+            "text": str(plan),
+        }
+    )

@@ -5,10 +5,11 @@ The rules that make double sends impossible:
 - A recipient is claimed (pending → sending, tagged with this sender's claim id)
   before its request, and only the claimant sends it. Right before the request
   the claim is touched again, which also checks that the campaign still runs.
-- The request's `ApiExchange` row (ref `recipient:<pk>`) is written before the
-  request leaves. A row left in "sending" by a dead worker is settled by that
-  row: no exchange means nothing left (pending again); an exchange means Gupshup
-  may have it (unknown). See `recovery.py`.
+- Each request is a `SendAttempt`, written (with the claim) before the request,
+  and its `ApiExchange` row (ref `attempt:<pk>`) is written before the request
+  leaves. A row left in "sending" by a dead worker is settled by those rows: no
+  exchange means nothing left (pending again); an exchange means Gupshup may
+  have it (unknown). See `recovery.py`.
 - An answer that may have been lost (read timeout, dropped connection) makes the
   recipient unknown; it is never re-sent blindly.
 """
@@ -33,6 +34,7 @@ from campaigns.models import (
     CampaignState,
     Recipient,
     RecipientStatus,
+    SendAttempt,
     SenderLease,
 )
 from campaigns.notify import campaign_pause_for
@@ -100,8 +102,8 @@ def sender_run(*, campaign_id: int, slot: int, token: str) -> SliceResult:
         accepted = []
         for index, recipient in enumerate(batch):
             outcome = _send_claimed(campaign, recipient, claim, image)
-            if outcome is Outcome.SENT:
-                accepted.append(recipient.message_id)
+            if isinstance(outcome, SendAttempt):
+                accepted.append(outcome.message_id)
             if outcome is Outcome.STOP:
                 _release(campaign, batch[index:], claim)
                 break
@@ -214,27 +216,36 @@ def campaign_complete(campaign: Campaign) -> bool:
 
 def _send_claimed(
     campaign: Campaign, recipient: Recipient, claim: str, image: Image
-) -> Outcome:
+) -> Outcome | SendAttempt:
+    """Send one claimed recipient. Returns the accepted attempt, or how it was
+    settled otherwise."""
     # Touch the claim right before the request: proves we still hold it, that the
     # campaign still runs, and keeps recovery away while the request is in flight.
     if not send_sql.touch(recipient, claim):
         return Outcome.STOP
+    attempt = SendAttempt.objects.create(
+        recipient=recipient,
+        campaign_id=campaign.pk,
+        partner_app_id=campaign.partner_app_id,
+        number=recipient.attempts + 1,
+        claim=claim,
+    )
     try:
-        message_id, wa_id, exchange_id = _request(campaign, recipient, image)
+        message_id, wa_id, exchange_id = _request(campaign, recipient, attempt, image)
     except (ProviderError, ApplicationError) as exc:
         mine = Recipient.objects.filter(
             pk=recipient.pk, status=RecipientStatus.SENDING, claimed_by=claim
         )
-        return settle.not_sent(campaign, recipient, mine, exc)
-    send_sql.submitted(recipient, claim, message_id, wa_id, exchange_id)
+        return settle.not_sent(campaign, recipient, attempt, mine, exc)
+    send_sql.submitted(recipient, attempt, claim, message_id, wa_id, exchange_id)
     if campaign.auth_failures:
         Campaign.objects.filter(pk=campaign.pk).update(auth_failures=0)
         campaign.auth_failures = 0
-    return Outcome.SENT
+    return attempt
 
 
 def _request(
-    campaign: Campaign, recipient: Recipient, image: Image
+    campaign: Campaign, recipient: Recipient, attempt: SendAttempt, image: Image
 ) -> tuple[str, str, int | None]:
     """Make the one request. Returns (message id, wa_id, exchange id)."""
     app = campaign.partner_app
@@ -265,5 +276,5 @@ def _request(
         app=app,
         user_id=campaign.started_by_id,
         call=template if campaign.kind == CampaignKind.TEMPLATE else direct,
-        ref=f"recipient:{recipient.pk}",
+        ref=attempt.exchange_ref,
     )

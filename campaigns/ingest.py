@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import itertools
 import logging
 import time
 from collections.abc import Mapping
@@ -13,13 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.callbacks import (
-    parked_events_exist,
-    parked_may_exist,
-    webhook_event_process,
-)
-from campaigns.drain import webhook_events_process_batch
-from gupshup_admin.models import PartnerApp, WebhookDrain, WebhookEvent, WebhookState
+from campaigns.callbacks import parked_events_exist, parked_may_exist
+from campaigns.drain import webhook_event_process, webhook_events_process_batch
+from campaigns.models import WebhookDrain, WebhookEvent, WebhookState
+from gupshup_admin.models import PartnerApp
 from gupshup_admin.providers.masking import mask_value
 from gupshup_admin.taskutils import enqueue_on_commit
 
@@ -250,11 +248,10 @@ def webhooks_replay(
     if until is not None:
         events = events.filter(received_at__lt=until)
     count = applied = parked = 0
-    for event in events.select_related("partner_app").order_by("pk").iterator():
-        result = webhook_event_process(event=event)
-        count, applied, parked = (
-            count + 1,
-            applied + result.applied,
-            parked + result.parked,
-        )
+    rows = events.select_related("partner_app").order_by("pk").iterator(DRAIN_BATCH)
+    while batch := list(itertools.islice(rows, DRAIN_BATCH)):
+        for result in webhook_events_process_batch(events=batch).values():
+            count += 1
+            applied += result.applied
+            parked += result.parked
     return ReplayResult(count, applied, parked)

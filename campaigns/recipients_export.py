@@ -11,14 +11,17 @@ from collections.abc import Iterable, Iterator
 from django.db.models import Q, QuerySet
 
 from campaigns.csvsafe import spreadsheet_safe
-from campaigns.models import Campaign, Recipient, RecipientStatus
+from campaigns.models import Campaign, Recipient, RecipientStatus, SendAttempt
 
 S = RecipientStatus
 # The export's columns, and the fields they come from, in order.
+# The ids and the submission time are those of the latest attempt.
 EXPORT = [
-    ("phone", "phone"), ("status", "status"), ("message_id", "message_id"),
-    ("wamid", "wamid"), ("wa_id", "wa_id"), ("error_code", "error_code"),
-    ("error_message", "error_message"), ("submitted_at", "submitted_at"),
+    ("phone", "phone"), ("status", "status"),
+    ("message_id", "latest_attempt__message_id"),
+    ("wamid", "latest_attempt__wamid"), ("wa_id", "latest_attempt__wa_id"),
+    ("error_code", "error_code"), ("error_message", "error_message"),
+    ("submitted_at", "latest_attempt__submitted_at"),
     ("last_update", "updated_at"), ("attempts", "attempts"), ("params", "params"),
 ]  # fmt: skip
 EXPORT_COLUMNS = [column for column, _ in EXPORT]
@@ -28,7 +31,8 @@ def recipients_filtered(
     *, campaign: Campaign, status: str = "", query: str = "", code: str | None = None
 ) -> QuerySet[Recipient]:
     """A campaign's recipients by status, error code and a search: part of a
-    number (with or without +, spaces, dashes) or a whole message id or wamid."""
+    number (with or without +, spaces, dashes) or a whole message id or wamid of
+    any of its attempts."""
     rows = Recipient.objects.filter(campaign=campaign)
     if status in S.values:
         rows = rows.filter(status=status)
@@ -44,7 +48,9 @@ def recipient_search(query: str) -> Q:
     digits = "".join(ch for ch in query if ch not in " -().")
     if digits and digits.lstrip("+").isdigit():
         return Q(phone__contains=digits)
-    return Q(message_id=query) | Q(wamid=query)
+    # Any attempt's ids find the recipient, not only the latest's.
+    attempts = SendAttempt.objects.filter(Q(message_id=query) | Q(wamid=query))
+    return Q(pk__in=attempts.values("recipient_id"))
 
 
 def recipients_csv_lines(*, recipients: QuerySet[Recipient]) -> Iterator[str]:
@@ -57,7 +63,7 @@ def recipients_csv_lines(*, recipients: QuerySet[Recipient]) -> Iterator[str]:
         *head, submitted, updated, attempts, params = row
         yield _csv_line(
             [
-                *(_cell(value) for value in head),
+                *(_cell(value or "") for value in head),
                 submitted.isoformat() if submitted else "",
                 updated.isoformat() if updated else "",
                 str(attempts),

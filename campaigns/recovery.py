@@ -10,12 +10,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.callbacks import status_events_match_parked
 from campaigns.ingest import webhooks_drain_watchdog
-from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
+from campaigns.models import (
+    AttemptStatus,
+    Campaign,
+    CampaignState,
+    Recipient,
+    RecipientStatus,
+    SendAttempt,
+)
 from campaigns.settle import requeue
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
 
@@ -38,9 +46,10 @@ def recipients_recover_orphans(
 ) -> tuple[int, int]:
     """Settle rows left "sending" by a dead worker. Returns (re-queued, unknown).
 
-    The exchange row is written before a request leaves: without one the request
-    never left and the row is pending again; with one it may have arrived, so the
-    row is unknown, never re-sent.
+    The attempt and its exchange row are written before a request leaves:
+    without an exchange the request never left, so the attempt goes and the row
+    is pending again; with one it may have arrived, so the attempt and the row
+    are unknown, never re-sent.
     """
     rows = Recipient.objects.filter(
         status=RecipientStatus.SENDING, claimed_at__lt=_stale_before(now)
@@ -50,14 +59,15 @@ def recipients_recover_orphans(
     requeued = unknown = 0
     values = rows.values_list("pk", "campaign_id", "claimed_at", "claimed_by")
     for pk, owner, claimed_at, claim in values:
-        exchange = (
-            ApiExchange.objects.filter(
-                ref=f"recipient:{pk}", created_at__gte=claimed_at
+        attempt = SendAttempt.objects.filter(recipient_id=pk, claim=claim).first()
+        exchange = None
+        if attempt is not None:
+            exchange = (
+                ApiExchange.objects.filter(ref=attempt.exchange_ref)
+                .order_by("-created_at")
+                .values_list("pk", flat=True)
+                .first()
             )
-            .order_by("-created_at")
-            .values_list("pk", flat=True)
-            .first()
-        )
         # claimed_at too: a live worker touches its claim right before the request
         # leaves, so a row touched since the scan is not ours to settle.
         mine = Recipient.objects.filter(
@@ -66,25 +76,60 @@ def recipients_recover_orphans(
             claimed_by=claim,
             claimed_at=claimed_at,
         )
-        if exchange is None:
-            requeued += requeue(mine, campaign_id=owner)
+        if attempt is not None and attempt.status != AttemptStatus.SENDING:
+            # The worker settled the attempt, then died before its recipient.
+            requeued += _settled(mine, attempt, owner)
+        elif attempt is None or exchange is None:
+            with transaction.atomic():
+                count = requeue(mine, campaign_id=owner)
+                if count and attempt is not None:
+                    attempt.delete()
+            requeued += count
         else:
-            unknown += _unknown(mine, exchange)
+            unknown += _unknown(mine, attempt, exchange)
     return requeued, unknown
 
 
-def _unknown(mine: QuerySet[Recipient], exchange: int) -> int:
-    """The orphan's request left: unknown, and its exchange (still "sending",
-    since the worker died before recording the answer) closed with the reason."""
-    settled = mine.update(
-        status=RecipientStatus.UNKNOWN,
-        updated_at=timezone.now(),
-        exchange_id=exchange,
-        error_code="worker-stopped",
-        error_message=ORPHAN_MESSAGE,
+def _settled(mine: QuerySet[Recipient], attempt: SendAttempt, owner: int) -> int:
+    """The recipient takes its settled attempt's outcome. Returns 1 when that
+    put it back in the queue."""
+    latest = {"latest_attempt": attempt, "attempts": attempt.number}
+    if attempt.status == AttemptStatus.REQUEUED:
+        return requeue(mine, campaign_id=owner, **latest)
+    mine.update(
+        status=attempt.status,
+        error_code=attempt.error_code,
+        error_message=attempt.error_message,
         claimed_by="",
+        updated_at=timezone.now(),
+        **latest,
     )
-    if settled:
+    return 0
+
+
+def _unknown(mine: QuerySet[Recipient], attempt: SendAttempt, exchange: int) -> int:
+    """The orphan's request left: its attempt is unknown, and its exchange
+    (still "sending", since the worker died before recording the answer) closed
+    with the reason."""
+    with transaction.atomic():
+        settled = mine.update(
+            status=RecipientStatus.UNKNOWN,
+            updated_at=timezone.now(),
+            latest_attempt=attempt,
+            attempts=attempt.number,
+            error_code="worker-stopped",
+            error_message=ORPHAN_MESSAGE,
+            claimed_by="",
+        )
+        if not settled:
+            return 0
+        SendAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(
+            status=AttemptStatus.UNKNOWN,
+            exchange_id=exchange,
+            error_code="worker-stopped",
+            error_message=ORPHAN_MESSAGE,
+            updated_at=timezone.now(),
+        )
         ApiExchange.objects.filter(pk=exchange, outcome=ExchangeOutcome.SENDING).update(
             outcome=ExchangeOutcome.ERROR,
             error_class="WorkerStopped",

@@ -66,7 +66,9 @@ def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def recipient_history(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
     recipient = get_object_or_404(
-        Recipient.objects.select_related("campaign"), pk=rid, campaign_id=pk
+        Recipient.objects.select_related("campaign", "latest_attempt"),
+        pk=rid,
+        campaign_id=pk,
     )
     failed = recipient.status == RecipientStatus.FAILED
     context = _context(

@@ -17,26 +17,36 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from django.core.cache import cache
-from django.db.models import Count, DateTimeField, Max, Min, QuerySet
+from django.db.models import Count, DateTimeField, Max, Min, Q
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
-from campaigns.models import Campaign, Recipient, RecipientStatus, StatusEvent
+from campaigns.models import (
+    AttemptStatus,
+    Campaign,
+    Recipient,
+    RecipientStatus,
+    SendAttempt,
+)
 from campaigns.selectors import campaign_failure_groups
 from gupshup_admin.providers.failure_codes import FailureCode, failure_explained
 
 S = RecipientStatus
+A = AttemptStatus
 # A funnel is cumulative: a recipient that was read was also delivered, sent and
-# submitted, whatever callbacks were lost on the way.
+# submitted, whatever callbacks were lost on the way. Recipients are counted by
+# their latest attempt; "submitted" means Gupshup accepted it, so a message
+# WhatsApp failed afterwards (131049…) was submitted, and failed.
+ACCEPTED = [S.SUBMITTED, S.ENQUEUED, S.SENT, S.DELIVERED, S.READ]
 FUNNEL: list[tuple[str, str, list[str]]] = [
-    ("submitted", "Submitted", [S.SUBMITTED, S.ENQUEUED, S.SENT, S.DELIVERED, S.READ]),
+    ("submitted", "Submitted", [*ACCEPTED, S.FAILED]),
     ("sent", "Sent", [S.SENT, S.DELIVERED, S.READ]),
     ("delivered", "Delivered", [S.DELIVERED, S.READ]),
     ("read", "Read", [S.READ]),
 ]
 FINE_SPAN = timedelta(hours=6)  # longer campaigns are bucketed by the hour
 MAX_BUCKETS = 120
-EVENT_SERIES = [S.DELIVERED, S.READ, S.FAILED]
+_AT: DateTimeField[Any, Any] = DateTimeField()
 SLOW_REPORT_SECONDS = 0.25
 REPORT_CACHE_SECONDS = 60
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -51,6 +61,7 @@ class FunnelStep:
     label: str
     count: int
     percent: float  # of all recipients
+    attempts: int | None = None  # the attempts that got this far, retries included
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,9 @@ class Funnel:
     total: int
     steps: list[FunnelStep]
     counts: dict[str, int]
+    attempts: int = 0  # every request that left for these recipients
+    failed_after_submission: int = 0
+    attempt_counts: dict[str, int] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return self.counts.get(status, 0)
@@ -67,13 +81,20 @@ class Funnel:
         """Outside the funnel: failed, unknown, not sent yet, cancelled."""
         waiting = self.count(S.PENDING) + self.count(S.SENDING)
         rows = [
-            ("failed", "Failed", self.count(S.FAILED)),
-            ("unknown", "Outcome unknown", self.count(S.UNKNOWN)),
-            ("waiting", "Not sent yet", waiting),
-            ("cancelled", "Cancelled", self.count(S.CANCELLED)),
+            ("failed", "Failed", self.count(S.FAILED), "failed"),
+            ("unknown", "Outcome unknown", self.count(S.UNKNOWN), "unknown"),
+            ("waiting", "Not sent yet", waiting, ""),
+            ("cancelled", "Cancelled", self.count(S.CANCELLED), ""),
         ]
         return [
-            FunnelStep(k, label, n, _percent(n, self.total)) for k, label, n in rows
+            FunnelStep(
+                key,
+                label,
+                n,
+                _percent(n, self.total),
+                self.attempt_counts.get(of) if of else None,
+            )
+            for key, label, n, of in rows
         ]
 
 
@@ -82,21 +103,66 @@ def _percent(part: int, whole: int) -> float:
 
 
 def campaign_funnel(*, campaign: Campaign) -> Funnel:
-    """Recipients by status (one query on the campaign+status index), cumulated."""
+    """Recipients by the status of their latest attempt (one query on the
+    campaign+status index, joined to the latest attempts for "accepted"),
+    cumulated; beside each step, the attempts (retries included) that got as
+    far."""
     rows = (
         Recipient.objects.filter(campaign=campaign)
         .values("status")
-        .annotate(n=Count("*"))
+        .annotate(n=Count("*"), accepted=Count("latest_attempt__submitted_at"))
         .order_by()
     )
-    counts = {row["status"]: row["n"] for row in rows}
+    counts, accepted = {}, {}
+    for row in rows:
+        counts[row["status"]] = row["n"]
+        accepted[row["status"]] = row["accepted"]
+    reached = _attempts_reached(campaign)
     total = sum(counts.values())
-    steps = [
-        FunnelStep(key, label, n, _percent(n, total))
-        for key, label, statuses in FUNNEL
-        for n in [sum(counts.get(s, 0) for s in statuses)]
-    ]
-    return Funnel(total=total, steps=steps, counts=counts)
+    steps = []
+    for key, label, statuses in FUNNEL:
+        if key == "submitted":
+            n = sum(accepted.get(s, 0) for s in statuses)
+        else:
+            n = sum(counts.get(s, 0) for s in statuses)
+        steps.append(FunnelStep(key, label, n, _percent(n, total), reached[key]))
+    return Funnel(
+        total=total,
+        steps=steps,
+        counts=counts,
+        attempts=reached["total"],
+        failed_after_submission=accepted.get(S.FAILED, 0),
+        attempt_counts={"failed": reached["failed"], "unknown": reached["unknown"]},
+    )
+
+
+def _attempts_reached(campaign: Campaign) -> dict[str, int]:
+    """How many of the campaign's attempts got to each step (one grouped query
+    on the campaign+status index)."""
+    rows = (
+        SendAttempt.objects.filter(campaign=campaign)
+        .values("status")
+        .annotate(
+            n=Count("*"),
+            accepted=Count("submitted_at"),
+            delivered=Count("delivered_at"),
+            read=Count("read_at"),
+        )
+        .order_by()
+    )
+    reached = dict.fromkeys(
+        ["total", "submitted", "sent", "delivered", "read", "failed", "unknown"], 0
+    )
+    for row in rows:
+        reached["total"] += row["n"]
+        reached["submitted"] += row["accepted"]
+        reached["delivered"] += row["delivered"]
+        reached["read"] += row["read"]
+        if row["status"] in (A.SENT, A.DELIVERED, A.READ):
+            reached["sent"] += row["n"]
+        if row["status"] in (A.FAILED, A.UNKNOWN):
+            reached[row["status"]] += row["n"]
+    return reached
 
 
 # --- rates over time -------------------------------------------------------------
@@ -138,46 +204,53 @@ class Rates:
         return total
 
 
+# Each series counts recipients by their latest attempt, at the moment that
+# attempt reached the step, so that its total is the funnel's number for it.
+_SERIES: list[tuple[str, Q, str]] = [
+    (
+        "submitted",
+        Q(status__in=[*ACCEPTED, S.FAILED], latest_attempt__submitted_at__isnull=False),
+        "latest_attempt__submitted_at",
+    ),
+    ("delivered", Q(status__in=[S.DELIVERED, S.READ]), "latest_attempt__delivered_at"),
+    ("read", Q(status=S.READ), "latest_attempt__read_at"),
+    ("failed", Q(status=S.FAILED), "latest_attempt__failed_at"),
+]
+
+
 def campaign_rates(*, campaign: Campaign, max_buckets: int = MAX_BUCKETS) -> Rates:
     """Submissions, deliveries, reads and failures per minute (per hour for a
     campaign that sent for more than FINE_SPAN), gaps filled with zeros, and
     neighbouring buckets merged so that at most `max_buckets` remain."""
     recipients = Recipient.objects.filter(campaign=campaign)
-    span = recipients.aggregate(first=Min("submitted_at"), last=Max("submitted_at"))
+    span = recipients.filter(_SERIES[0][1]).aggregate(
+        first=Min("latest_attempt__submitted_at"),
+        last=Max("latest_attempt__submitted_at"),
+    )
     if span["first"] is None:
         return Rates(minutes=1)
     kind: Literal["minute", "hour"] = (
         "minute" if span["last"] - span["first"] <= FINE_SPAN else "hour"
     )
     buckets: dict[datetime, RateBucket] = {}
-    sends = (
-        recipients.filter(submitted_at__isnull=False)
-        .annotate(bucket=Trunc("submitted_at", kind))
-        .values("bucket")
-        .annotate(n=Count("*"))
-        .order_by()
-    )
-    for row in sends:
-        bucket = buckets.setdefault(row["bucket"], RateBucket(row["bucket"]))
-        bucket.submitted = row["n"]
-    for row in _event_counts(campaign.pk, kind):
-        bucket = buckets.setdefault(row["bucket"], RateBucket(row["bucket"]))
-        setattr(bucket, row["status"], row["n"])
+    for series, which, moment in _SERIES:
+        # A step whose time was never recorded (history from before attempts
+        # kept them) counts at the attempt's last change.
+        at = Coalesce(moment, "latest_attempt__updated_at", output_field=_AT)
+        rows = (
+            recipients.filter(which)
+            .annotate(bucket=Trunc(at, kind, output_field=_AT))
+            .values("bucket")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        for row in rows:
+            if row["bucket"] is None:
+                continue  # no attempt at all: nothing to place
+            bucket = buckets.setdefault(row["bucket"], RateBucket(row["bucket"]))
+            setattr(bucket, series, row["n"])
     width = timedelta(minutes=1) if kind == "minute" else timedelta(hours=1)
     return _bucketed(buckets, width, max_buckets)
-
-
-def _event_counts(campaign_id: int, kind: str) -> QuerySet[Any, dict[str, Any]]:
-    at = Coalesce("occurred_at", "received_at", output_field=DateTimeField())
-    return (
-        StatusEvent.objects.filter(
-            recipient__campaign_id=campaign_id, status__in=EVENT_SERIES
-        )
-        .annotate(bucket=Trunc(at, kind, output_field=DateTimeField()))
-        .values("bucket", "status")
-        .annotate(n=Count("*"))
-        .order_by()
-    )
 
 
 def _bucketed(

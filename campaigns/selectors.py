@@ -15,7 +15,9 @@ from campaigns.models import (
     CampaignState,
     Recipient,
     RecipientStatus,
+    SendAttempt,
 )
+from gupshup_admin.providers.failure_codes import failure_explained
 
 RATE_WINDOW = timedelta(seconds=60)
 MIN_WINDOW = timedelta(seconds=5)
@@ -26,6 +28,15 @@ class FailureGroup:
     code: str
     count: int
     message: str
+
+    @property
+    def permanent(self) -> bool:
+        """Sending again will not change it (not on WhatsApp, opted out…)."""
+        return failure_explained(self.code).kind == "permanent"
+
+    @property
+    def label(self) -> str:
+        return failure_explained(self.code).label
 
 
 @dataclass
@@ -59,7 +70,10 @@ class Progress:
             "percent": self.percent,
             "rate_per_minute": round(self.rate_per_minute, 1),
             "eta_seconds": self.eta_seconds,
-            "failures": [vars(f) for f in self.failures],
+            "failures": [
+                {**vars(f), "permanent": f.permanent, "label": f.label}
+                for f in self.failures
+            ],
         }
 
 
@@ -78,7 +92,10 @@ def campaign_progress(*, campaign: Campaign, now: datetime | None = None) -> Pro
         counts={status: counts.get(status, 0) for status in RecipientStatus.values},
         total=sum(counts.values()),
     )
-    recent = rows.filter(submitted_at__gte=now - RATE_WINDOW).count()
+    # Every accepted request counts towards the rate, retries included.
+    recent = SendAttempt.objects.filter(
+        campaign=campaign, submitted_at__gte=now - RATE_WINDOW
+    ).count()
     progress.rate_per_minute = recent * 60 / _window(campaign, now).total_seconds()
     waiting = counts.get(RecipientStatus.PENDING, 0) + counts.get(
         RecipientStatus.SENDING, 0

@@ -1,10 +1,13 @@
-"""Settling a claimed recipient that was not sent, by what went wrong.
+"""Settling a claimed recipient whose attempt did not succeed, by what went wrong.
 
 A 429 slows the app down and puts the recipient back unharmed; a refused token is
 counted and pauses the campaign after a few in a row; an outcome that may have
 reached Gupshup is unknown (never re-sent blindly); other transient errors are
-retried later with backoff; permanent ones fail. `requeue` is also how recovery
-gives back the rows of a dead worker.
+retried later with backoff; permanent ones fail. The attempt keeps what
+happened (its exchange, the provider's code and words) and becomes the
+recipient's latest; an attempt whose request never left is removed, since
+nothing was sent. `requeue` is also how recovery gives back the rows of a dead
+worker.
 """
 
 from __future__ import annotations
@@ -18,9 +21,17 @@ from django.conf import settings
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
+from campaigns.models import (
+    AttemptStatus,
+    Campaign,
+    CampaignState,
+    Recipient,
+    RecipientStatus,
+    SendAttempt,
+)
 from campaigns.notify import campaign_pause_for
 from gupshup_admin.exceptions import ApplicationError
+from gupshup_admin.models import ApiExchange
 from gupshup_admin.providers.errors import (
     AuthenticationError,
     ProviderError,
@@ -32,7 +43,9 @@ logger = logging.getLogger(__name__)
 
 
 class Outcome(Enum):
-    SENT = "sent"
+    """How a send that did not succeed was settled (one that did is its
+    accepted `SendAttempt`)."""
+
     DONE = "done"  # settled without success: failed, unknown, retry later
     STOP = "stop"  # stop this batch: throttled, auth trouble, campaign stopped
 
@@ -59,37 +72,85 @@ def requeue(rows: QuerySet[Recipient], *, campaign_id: int, **changes: Any) -> i
 def not_sent(
     campaign: Campaign,
     recipient: Recipient,
+    attempt: SendAttempt,
     mine: QuerySet[Recipient],
     exc: ProviderError | ApplicationError,
 ) -> Outcome:
     """Settle a send that did not succeed, by what went wrong."""
+    sent: SendAttempt | None = attempt
+    if not _request_left(attempt):
+        attempt.delete()
+        sent = None
     if isinstance(exc, RateLimitedError):
-        _throttled(campaign, mine, exc)
+        _throttled(campaign, mine, sent, exc)
     elif isinstance(exc, AuthenticationError):
-        _auth_failed(campaign, mine, exc)
+        _auth_failed(campaign, mine, sent, exc)
     elif isinstance(exc, ApplicationError):
         requeue(mine, campaign_id=campaign.pk)
         campaign_pause_for(campaign, exc.message)
     else:
-        _failed(recipient, mine, exc)
+        _failed(recipient, mine, sent, exc)
         return Outcome.DONE
     return Outcome.STOP
 
 
+def _request_left(attempt: SendAttempt) -> bool:
+    """Whether a request of this attempt reached the wire (its exchange row is
+    written before it leaves)."""
+    return ApiExchange.objects.filter(ref=attempt.exchange_ref).exists()
+
+
+def _error_code(exc: ProviderError) -> str:
+    code = exc.provider_code or (str(exc.status_code) if exc.status_code else "")
+    return code or type(exc).__name__
+
+
+def _attempt_settle(
+    attempt: SendAttempt | None, status: str, exc: ProviderError, message: str = ""
+) -> dict[str, Any]:
+    """Record how the attempt ended; returns the recipient's changes that make
+    it the latest attempt."""
+    if attempt is None:
+        return {}
+    now = timezone.now()
+    attempt.status = status
+    attempt.exchange_id = exc.exchange_id or attempt.exchange_id
+    attempt.error_code = _error_code(exc)
+    attempt.error_message = message or str(exc)
+    attempt.failed_at = now if status == AttemptStatus.FAILED else None
+    attempt.save(
+        update_fields=[
+            "status",
+            "exchange",
+            "error_code",
+            "error_message",
+            "failed_at",
+            "updated_at",
+        ]
+    )
+    return {"latest_attempt_id": attempt.pk, "attempts": attempt.number}
+
+
 def _throttled(
-    campaign: Campaign, mine: QuerySet[Recipient], exc: RateLimitedError
+    campaign: Campaign,
+    mine: QuerySet[Recipient],
+    attempt: SendAttempt | None,
+    exc: RateLimitedError,
 ) -> None:
     """A 429: the app pauses and slows down; the recipient waits, unharmed."""
     pause = exc.retry_after or settings.CAMPAIGN_THROTTLE_PAUSE_SECONDS
     rate_throttled(app=campaign.partner_app, pause_seconds=pause)
-    _requeue(campaign, mine, exc)
+    _requeue(campaign, mine, attempt, exc)
     logger.warning("%s: rate limited by Gupshup; pausing %.0f s", campaign, pause)
 
 
 def _auth_failed(
-    campaign: Campaign, mine: QuerySet[Recipient], exc: AuthenticationError
+    campaign: Campaign,
+    mine: QuerySet[Recipient],
+    attempt: SendAttempt | None,
+    exc: AuthenticationError,
 ) -> None:
-    _requeue(campaign, mine, exc)
+    _requeue(campaign, mine, attempt, exc)
     Campaign.objects.filter(pk=campaign.pk).update(auth_failures=F("auth_failures") + 1)
     campaign.refresh_from_db(fields=["auth_failures"])
     if campaign.auth_failures >= settings.CAMPAIGN_AUTH_FAILURES_TO_PAUSE:
@@ -101,42 +162,47 @@ def _auth_failed(
         )
 
 
-def _requeue(campaign: Campaign, mine: QuerySet[Recipient], exc: ProviderError) -> None:
+def _requeue(
+    campaign: Campaign,
+    mine: QuerySet[Recipient],
+    attempt: SendAttempt | None,
+    exc: ProviderError,
+) -> None:
     """Back to pending without counting against the recipient's retries."""
-    requeue(
-        mine,
-        campaign_id=campaign.pk,
-        attempts=F("attempts") + 1,
-        exchange_id=exc.exchange_id,
-    )
+    latest = _attempt_settle(attempt, AttemptStatus.REQUEUED, exc)
+    requeue(mine, campaign_id=campaign.pk, **latest)
 
 
 def _failed(
-    recipient: Recipient, mine: QuerySet[Recipient], exc: ProviderError
+    recipient: Recipient,
+    mine: QuerySet[Recipient],
+    attempt: SendAttempt | None,
+    exc: ProviderError,
 ) -> None:
     """Unknown, retry later, or failed, by what the error says."""
-    code = exc.provider_code or (str(exc.status_code) if exc.status_code else "")
-    common: dict[str, Any] = {
-        "attempts": F("attempts") + 1,
-        "exchange_id": exc.exchange_id,
-        "error_code": code or type(exc).__name__,
-        "error_message": str(exc),
-    }
+    code = _error_code(exc)
+    common: dict[str, Any] = {"error_code": code, "error_message": str(exc)}
     settled = {**common, "claimed_by": "", "updated_at": timezone.now()}
     if exc.outcome_unknown:
-        mine.update(status=RecipientStatus.UNKNOWN, **settled)
+        latest = _attempt_settle(attempt, AttemptStatus.UNKNOWN, exc)
+        mine.update(status=RecipientStatus.UNKNOWN, **settled, **latest)
         return
     retries = recipient.retries + 1
     if not exc.permanent and retries <= settings.CAMPAIGN_SEND_MAX_RETRIES:
         backoff = settings.CAMPAIGN_RETRY_BACKOFF_SECONDS * 2 ** (retries - 1)
+        latest = _attempt_settle(attempt, AttemptStatus.REQUEUED, exc)
         requeue(
             mine,
             campaign_id=recipient.campaign_id,
             retries=retries,
             next_attempt_at=timezone.now() + timedelta(seconds=min(backoff, 3600)),
             **common,
+            **latest,
         )
         return
     if not exc.permanent:
         settled["error_message"] = f"Gave up after {retries} attempts: {exc}"
-    mine.update(status=RecipientStatus.FAILED, retries=retries, **settled)
+    latest = _attempt_settle(
+        attempt, AttemptStatus.FAILED, exc, message=settled["error_message"]
+    )
+    mine.update(status=RecipientStatus.FAILED, retries=retries, **settled, **latest)

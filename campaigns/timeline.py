@@ -1,18 +1,25 @@
-"""One recipient's history for reviewers (a selector): its requests to the provider
-and its delivery statuses, each with the raw callback that brought it."""
+"""One recipient's history for reviewers (a selector): each attempt, with its
+requests to the provider and its delivery statuses, each status with the raw
+callback that brought it."""
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from campaigns.models import Recipient, RecipientStatus, StatusEvent
-from gupshup_admin.models import ApiExchange, WebhookEvent
+from campaigns.models import (
+    AttemptStatus,
+    Recipient,
+    SendAttempt,
+    StatusEvent,
+    WebhookEvent,
+)
+from gupshup_admin.models import ApiExchange
 from gupshup_admin.providers.failure_codes import FailureCode, failure_explained
 
-S = RecipientStatus
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -30,42 +37,72 @@ class TimelineEntry:
     explanation: FailureCode | None = None
 
 
-def recipient_timeline(*, recipient: Recipient) -> list[TimelineEntry]:
-    """The recipient's requests to the provider and its delivery statuses (each
-    with the raw callback that brought it), oldest first. Two queries."""
-    exchanges = list(
-        ApiExchange.objects.filter(ref=f"recipient:{recipient.pk}").order_by(
-            "created_at", "pk"
-        )
+@dataclass(frozen=True)
+class AttemptHistory:
+    """One attempt and what happened to it, oldest first."""
+
+    attempt: SendAttempt
+    entries: list[TimelineEntry]
+    latest: bool
+    explanation: FailureCode | None = None
+
+
+def recipient_timeline(*, recipient: Recipient) -> list[AttemptHistory]:
+    """The recipient's attempts, oldest first, each with its requests to the
+    provider and its delivery statuses in order. Three queries."""
+    attempts = list(SendAttempt.objects.filter(recipient=recipient).order_by("number"))
+    refs = {attempt.exchange_ref: attempt.pk for attempt in attempts}
+    linked = {attempt.exchange_id: attempt.pk for attempt in attempts}
+    exchanges = ApiExchange.objects.filter(ref__in=refs) | ApiExchange.objects.filter(
+        pk__in=[pk for pk in linked if pk is not None]
     )
-    if recipient.exchange_id and recipient.exchange_id not in {e.pk for e in exchanges}:
-        exchanges += ApiExchange.objects.filter(pk=recipient.exchange_id)
-    entries = [
-        TimelineEntry(
-            at=e.created_at,
-            kind="exchange",
-            exchange=e,
-            request_headers=pretty_json_value(e.request_headers),
-            request_body=pretty_json_value(e.request_body),
-            response_body=pretty_json(e.response_body),
+    entries: dict[int, list[TimelineEntry]] = defaultdict(list)
+    for exchange in exchanges.order_by("created_at", "pk"):
+        owner = refs.get(exchange.ref) or linked.get(exchange.pk)
+        if owner is not None:
+            entries[owner].append(_exchange_entry(exchange))
+    events = StatusEvent.objects.filter(attempt__recipient=recipient).select_related(
+        "webhook_event"
+    )
+    for event in events:
+        assert event.attempt_id is not None
+        entries[event.attempt_id].append(_status_entry(event))
+    return [
+        AttemptHistory(
+            attempt=attempt,
+            entries=sorted(entries[attempt.pk], key=_in_order),
+            latest=attempt.pk == recipient.latest_attempt_id,
+            explanation=failure_explained(attempt.error_code)
+            if attempt.status == AttemptStatus.FAILED
+            else None,
         )
-        for e in exchanges
+        for attempt in attempts
     ]
-    for event in recipient.events.select_related("webhook_event"):
-        callback = event.webhook_event
-        entries.append(
-            TimelineEntry(
-                at=event.occurred_at or event.received_at,
-                kind="status",
-                event=event,
-                callback=callback,
-                callback_body=pretty_json(callback.body) if callback else "",
-                explanation=failure_explained(event.error_code)
-                if event.status == S.FAILED
-                else None,
-            )
-        )
-    return sorted(entries, key=_in_order)
+
+
+def _exchange_entry(exchange: ApiExchange) -> TimelineEntry:
+    return TimelineEntry(
+        at=exchange.created_at,
+        kind="exchange",
+        exchange=exchange,
+        request_headers=pretty_json_value(exchange.request_headers),
+        request_body=pretty_json_value(exchange.request_body),
+        response_body=pretty_json(exchange.response_body),
+    )
+
+
+def _status_entry(event: StatusEvent) -> TimelineEntry:
+    callback = event.webhook_event
+    return TimelineEntry(
+        at=event.occurred_at or event.received_at,
+        kind="status",
+        event=event,
+        callback=callback,
+        callback_body=pretty_json(callback.body) if callback else "",
+        explanation=failure_explained(event.error_code)
+        if event.status == AttemptStatus.FAILED
+        else None,
+    )
 
 
 _RANK = {s: n for n, s in enumerate(["enqueued", "sent", "delivered", "read"])}

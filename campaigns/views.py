@@ -31,6 +31,7 @@ from campaigns.models import (
     RecipientStatus,
 )
 from campaigns.preflight import campaign_preflight
+from campaigns.recipients_export import recipient_search
 from campaigns.selectors import campaign_progress
 from gupshup_admin.access import permission_required
 
@@ -154,12 +155,11 @@ def duration_text(duration: timedelta) -> str:
 
 
 def _recipients(request: HttpRequest, campaign: Campaign) -> Page[Recipient]:
-    rows = campaign.recipients.order_by("pk")
+    rows = campaign.recipients.select_related("latest_attempt").order_by("pk")
     if (status := request.GET.get("status", "")) in RecipientStatus.values:
         rows = rows.filter(status=status)
     if query := request.GET.get("q", "").strip():
-        digits = query.replace(" ", "").replace("-", "")
-        rows = rows.filter(Q(phone__icontains=digits) | Q(message_id=query))
+        rows = rows.filter(recipient_search(query))
     return Paginator(rows, RECIPIENTS_PAGE_SIZE).get_page(request.GET.get("page"))
 
 

@@ -7,7 +7,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignKind, Recipient
+from campaigns.models import (
+    AttemptStatus,
+    Campaign,
+    CampaignKind,
+    Recipient,
+    SendAttempt,
+)
 from gupshup_admin.models import HealthStatus, PartnerApp, Template, TokenSource
 from gupshup_admin.simulator import DEMO
 from media_library.models import MediaFile, MediaState, ProviderMedia
@@ -95,6 +101,48 @@ def sim_campaign(
         Recipient(campaign=campaign, phone=phone, params=params) for phone in phones
     )
     return campaign
+
+
+ACCEPTED = ("submitted", "enqueued", "sent", "delivered", "read")
+
+
+def attempt_sent(
+    recipient: Recipient,
+    *,
+    message_id: str = "",
+    wamid: str = "",
+    status: str = AttemptStatus.SUBMITTED,
+    error_code: str = "",
+    error_message: str = "",
+) -> SendAttempt:
+    """A request that left for `recipient`, now its latest attempt (the
+    recipient mirrors its status and error, as the dispatcher leaves it)."""
+    number = recipient.attempts + 1
+    now = timezone.now()
+    accepted = status in ACCEPTED or (status == AttemptStatus.FAILED and message_id)
+    attempt = SendAttempt.objects.create(
+        recipient=recipient,
+        campaign_id=recipient.campaign_id,
+        partner_app_id=recipient.campaign.partner_app_id,
+        number=number,
+        status=status,
+        message_id=message_id,
+        wamid=wamid,
+        error_code=error_code,
+        error_message=error_message,
+        submitted_at=now if accepted else None,
+        failed_at=now if status == AttemptStatus.FAILED else None,
+    )
+    mirrored = "pending" if status == AttemptStatus.REQUEUED else status
+    Recipient.objects.filter(pk=recipient.pk).update(
+        status=mirrored,
+        latest_attempt=attempt,
+        attempts=number,
+        error_code=error_code,
+        error_message=error_message,
+    )
+    recipient.refresh_from_db()
+    return attempt
 
 
 def phones(count: int, *, start: int = 1, suffix: str = "8888") -> list[str]:

@@ -1,6 +1,7 @@
 """Partner-app domain: Gupshup apps, CommBox channels, synced templates
 (`partner_apps`), the log of every provider exchange and the send-rate state
-(`exchanges`), and the callbacks received (`webhooks`).
+(`exchanges`). The callbacks received are the campaigns app's
+(`campaigns.models.webhooks`).
 
 Django finds the models here; import them from `gupshup_admin.models`.
 """
@@ -18,7 +19,6 @@ from gupshup_admin.models.partner_apps import (
     Template,
     TokenSource,
 )
-from gupshup_admin.models.webhooks import WebhookDrain, WebhookEvent, WebhookState
 
 __all__ = [
     "ApiExchange",
@@ -30,7 +30,4 @@ __all__ = [
     "SendRateBucket",
     "Template",
     "TokenSource",
-    "WebhookDrain",
-    "WebhookEvent",
-    "WebhookState",
 ]

@@ -65,7 +65,7 @@ class ApiExchange(models.Model):
         max_length=40,
         blank=True,
         db_index=True,
-        help_text="What the call was made for, e.g. recipient:42.",
+        help_text="What the call was made for, e.g. attempt:42 (a send attempt).",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -18,7 +18,7 @@ class ExchangeContext:
     partner_app_id: int | None = None
     commbox_channel_id: int | None = None
     user_id: int | None = None
-    # What the call is for, e.g. "recipient:42": lets a crashed send be traced
+    # What the call is for, e.g. "attempt:42": lets a crashed send be traced
     # to the exchange that was (or was not) written before its request left.
     ref: str = ""
 

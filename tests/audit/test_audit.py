@@ -102,18 +102,20 @@ def test_retries_resolutions_and_rejections_are_written_down(
     rows = list(campaign.recipients.order_by("pk"))
     campaign.recipients.filter(pk=rows[0].pk).update(status=RecipientStatus.UNKNOWN)
     campaign.recipients.filter(pk__in=[r.pk for r in rows[1:]]).update(
-        status=RecipientStatus.FAILED, error_code="1002"
+        status=RecipientStatus.FAILED, error_code="131049"
     )
     retries.recipients_resolve_unknown(
         recipients=campaign.recipients.all(), outcome="failed", user_id=arjun.pk
     )
     # A rejected campaign is not started again by a retry: it ran already.
-    retries.campaign_retry_failed(campaign=campaign, codes=["1002"], user_id=arjun.pk)
+    retries.campaign_retry_failed(campaign=campaign, codes=["131049"], user_id=arjun.pk)
     lines = audit_events_for(target=campaign).order_by("pk")
     summaries = {line.action: line.summary for line in lines}
     assert summaries[A.CAMPAIGN_REJECTED] == "Rejected: Wrong image."
     assert summaries[A.UNKNOWNS_RESOLVED] == "1 unknown send(s) resolved as failed."
-    assert summaries[A.CAMPAIGN_RETRIED] == "3 failed recipient(s) sent again (1002)."
+    assert summaries[A.CAMPAIGN_RETRIED] == (
+        "3 failed recipient(s) sent again (131049)."
+    )
 
 
 def test_a_scheduled_start_is_written_down_as_the_systems(

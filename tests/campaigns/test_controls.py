@@ -154,8 +154,13 @@ def test_retry_failed_by_code_previews_then_sends_again_a_completed_campaign(
     draft.refresh_from_db()
     draft.recipients.update(status=RecipientStatus.SUBMITTED)
     failed_with(draft, ["500", "500", "1002"])
-    assert retries.campaign_retry_preview(campaign=draft, codes=["500"]) == 2
-    assert retries.campaign_retry_preview(campaign=draft) == 3
+    assert retries.campaign_retry_preview(campaign=draft, codes=["500"]).will_send == 2
+    everything = retries.campaign_retry_preview(campaign=draft)
+    # 1002 (not on WhatsApp) failed for good: left out unless included.
+    assert (everything.will_send, everything.permanent) == (2, 1)
+    assert str(everything) == (
+        "2 recipients will be sent again, 1 left out (not on WhatsApp: 1)."
+    )
     count = retries.campaign_retry_failed(campaign=draft, codes=["500"], user_id=None)
     assert count == 2
     assert draft.state == CampaignState.RUNNING

@@ -12,10 +12,12 @@ import pytest
 
 from campaigns import dispatch, services
 from campaigns.models import (
+    AttemptStatus,
     Campaign,
     CampaignState,
     Recipient,
     RecipientStatus,
+    SendAttempt,
     SenderLease,
 )
 from gupshup_admin.models import ApiExchange, Template
@@ -69,9 +71,13 @@ def test_every_recipient_gets_exactly_one_template_send(
         p.lstrip("+") for p in phones(12)
     )
     recipient = campaign.recipients.first()
-    assert recipient is not None and recipient.exchange is not None
-    assert recipient.exchange.ref == f"recipient:{recipient.pk}"
-    assert recipient.message_id == recipient.exchange.response_body.split('"')[-2]
+    assert recipient is not None and recipient.attempts == 1
+    attempt = recipient.latest_attempt
+    assert attempt is not None and attempt.exchange is not None
+    assert (attempt.number, attempt.status) == (1, AttemptStatus.SUBMITTED)
+    assert attempt.exchange.ref == f"attempt:{attempt.pk}"
+    assert attempt.message_id == attempt.exchange.response_body.split('"')[-2]
+    assert attempt.submitted_at is not None and attempt.claim
 
 
 def test_a_timeout_marks_the_recipient_unknown_and_never_resends(
@@ -86,7 +92,9 @@ def test_a_timeout_marks_the_recipient_unknown_and_never_resends(
     assert len(sim.requests("template_msg")) == 4
     unknown = Recipient.objects.get(phone=hang)
     assert "read timeout" in unknown.error_message
-    assert unknown.exchange is not None
+    attempt = unknown.latest_attempt
+    assert attempt is not None and attempt.exchange is not None
+    assert (attempt.status, attempt.message_id) == (AttemptStatus.UNKNOWN, "")
 
 
 def test_a_500_is_retried_with_backoff_then_fails_with_the_providers_words(
@@ -101,6 +109,11 @@ def test_a_500_is_retried_with_backoff_then_fails_with_the_providers_words(
     assert failed.status == RecipientStatus.FAILED
     assert failed.error_code == "500"
     assert failed.retries == 3 and failed.attempts == 3
+    # Each request is an attempt: two put back in the queue, the last failed.
+    tries = failed.send_attempts.order_by("number")
+    assert [a.status for a in tries] == ["requeued", "requeued", "failed"]
+    assert {a.error_code for a in tries} == {"500"}
+    assert all(a.exchange_id for a in tries)
     assert "Gave up after 3 attempts" in failed.error_message
     assert "Internal server error" in failed.error_message
     assert len([r for r in sim.requests("template_msg") if r["status"] == 500]) == 3
@@ -125,6 +138,14 @@ def test_a_429_pauses_the_app_and_fails_nobody(
     sim.reset()
     run_senders(campaign)
     assert set(statuses(campaign).values()) == {RecipientStatus.SUBMITTED}
+    # A 429 was an attempt put back in the queue; a later one went through.
+    throttled = SendAttempt.objects.filter(campaign=campaign, error_code="429")
+    assert throttled.exists()
+    assert set(throttled.values_list("status", flat=True)) == {"requeued"}
+    for row in campaign.recipients.select_related("latest_attempt"):
+        assert row.latest_attempt is not None
+        assert row.latest_attempt.status == AttemptStatus.SUBMITTED
+        assert row.attempts == row.send_attempts.count()
 
 
 def test_repeated_auth_failures_pause_the_campaign_and_say_why(
@@ -144,6 +165,10 @@ def test_repeated_auth_failures_pause_the_campaign_and_say_why(
     assert campaign.state == CampaignState.PAUSED
     assert "refused the app token 3 times" in campaign.state_reason
     assert set(statuses(campaign).values()) == {RecipientStatus.PENDING}
+    # The refused requests are attempts too, each back in the queue.
+    refused = SendAttempt.objects.filter(campaign=campaign)
+    assert refused.count() == 3
+    assert set(refused.values_list("status", "error_code")) == {("requeued", "401")}
     assert mailoutbox and "Fix the token" in mailoutbox[0].body
 
 
@@ -159,7 +184,9 @@ def test_a_permanent_error_fails_the_recipient_with_code_and_message(
     assert failed.status == RecipientStatus.FAILED
     assert failed.error_code == "400"
     assert "Template Does Not Exist" in failed.error_message
-    assert ApiExchange.objects.filter(ref=f"recipient:{failed.pk}").count() == 1
+    attempt = failed.latest_attempt
+    assert attempt is not None and attempt.status == AttemptStatus.FAILED
+    assert ApiExchange.objects.filter(ref=attempt.exchange_ref).count() == 1
 
 
 def test_a_cancel_mid_batch_cancels_the_claimed_rows_not_yet_sent(
@@ -193,8 +220,8 @@ def test_a_callback_that_beat_its_send_is_attached_right_after_the_send(
 
     import responses
 
-    from campaigns.callbacks import webhook_event_process
-    from gupshup_admin.models import WebhookEvent, WebhookState
+    from campaigns.drain import webhook_event_process
+    from campaigns.models import WebhookEvent, WebhookState
     from tests.payloads import callback
 
     campaign = sim_campaign(phones=phones(1))
@@ -214,6 +241,8 @@ def test_a_callback_that_beat_its_send_is_attached_right_after_the_send(
         )
         run_senders(campaign)
     recipient = campaign.recipients.get()
-    assert (recipient.message_id, recipient.status) == ("gs-early-1", "enqueued")
+    assert recipient.latest_attempt is not None
+    assert recipient.latest_attempt.message_id == "gs-early-1"
+    assert recipient.status == "enqueued"
     early.refresh_from_db()
     assert early.state == WebhookState.PROCESSED

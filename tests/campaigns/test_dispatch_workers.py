@@ -17,7 +17,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,7 +26,13 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from campaigns import recovery, services
-from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
+from campaigns.models import (
+    Campaign,
+    CampaignState,
+    Recipient,
+    RecipientStatus,
+    SendAttempt,
+)
 from gupshup_admin.models import ApiExchange, SendRateBucket
 from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig, magic
 from tests.factories import phones, sim_app, sim_campaign
@@ -154,8 +160,8 @@ class Run:
             status=S.SENDING, claimed_by__startswith=f"{prefix}-"
         )
         self.orphans = [
-            Orphan(pk, _exchange_since(pk, claimed_at))
-            for pk, claimed_at in held.values_list("pk", "claimed_at")
+            Orphan(pk, _exchange_for(pk, claim))
+            for pk, claim in held.values_list("pk", "claimed_by")
         ]
         self.pool.start("w-replacement")
 
@@ -180,11 +186,13 @@ class Run:
         return self.pool.output()
 
 
-def _exchange_since(pk: int, claimed_at: datetime | None) -> bool:
-    assert claimed_at is not None  # a claimed row
-    return ApiExchange.objects.filter(
-        ref=f"recipient:{pk}", created_at__gte=claimed_at
-    ).exists()
+def _exchange_for(pk: int, claim: str) -> bool:
+    """Whether the request of the claim's attempt left (its exchange is written)."""
+    attempt = SendAttempt.objects.filter(recipient_id=pk, claim=claim).first()
+    return (
+        attempt is not None
+        and ApiExchange.objects.filter(ref=attempt.exchange_ref).exists()
+    )
 
 
 def start_run(sim: Simulator, pool: WorkerPool, settings: Any) -> Campaign:
@@ -229,7 +237,9 @@ def check_recipient(
     assert len(accepted) <= 1, f"sent {len(accepted)} times: {said}"
     assert row.status in (S.SUBMITTED, S.UNKNOWN, S.FAILED), said
     if row.status == S.SUBMITTED:
-        assert accepted and accepted[0]["message_id"] == row.message_id, said
+        latest = row.latest_attempt
+        assert latest is not None, said
+        assert accepted and accepted[0]["message_id"] == latest.message_id, said
     else:
         assert row.error_code and row.error_message, f"no reason: {said}"
     if row.status == S.FAILED:
@@ -302,14 +312,17 @@ def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
         status = dict(campaign.recipients.values_list("phone", "status"))
         assert status == {first: S.SUBMITTED} | dict.fromkeys([hang, *rest], S.SENDING)
         hung = campaign.recipients.get(phone=hang)
-        logged = ApiExchange.objects.get(ref=f"recipient:{hung.pk}")
+        in_flight = SendAttempt.objects.get(recipient=hung)
+        logged = ApiExchange.objects.get(ref=in_flight.exchange_ref)
 
         later = timezone.now() + timedelta(seconds=settings.CAMPAIGN_STALE_SECONDS + 1)
         tick = recovery.campaigns_tick(now=later)
         assert (tick.requeued, tick.unknown, tick.revived) == (4, 1, 1)
         hung.refresh_from_db()
         assert (hung.status, hung.error_code) == (S.UNKNOWN, "worker-stopped")
-        assert hung.exchange_id == logged.pk
+        assert hung.latest_attempt == in_flight
+        in_flight.refresh_from_db()
+        assert (in_flight.status, in_flight.exchange_id) == ("unknown", logged.pk)
 
         worker_pool.start("w1")
         wait_for(
@@ -353,6 +366,13 @@ def test_recovery_spares_a_row_its_live_worker_touched_after_the_scan(
     Recipient.objects.filter(pk=row.pk).update(
         status=S.SENDING, claimed_at=stale, claimed_by="live-worker"
     )
+    attempt = SendAttempt.objects.create(
+        recipient=row,
+        campaign=campaign,
+        partner_app=campaign.partner_app,
+        number=1,
+        claim="live-worker",
+    )
     exchanges = ApiExchange.objects
 
     class TouchedMeanwhile:
@@ -366,3 +386,4 @@ def test_recovery_spares_a_row_its_live_worker_touched_after_the_scan(
     recovery.recipients_recover_orphans()
     row.refresh_from_db()
     assert (row.status, row.claimed_by) == (S.SENDING, "live-worker")
+    assert SendAttempt.objects.filter(pk=attempt.pk).exists()

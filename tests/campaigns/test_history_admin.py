@@ -13,14 +13,19 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.admin_history import EstimatedCountPaginator
-from campaigns.callbacks import webhook_event_process
-from campaigns.models import Campaign, Recipient, RecipientStatus, StatusEvent
-from gupshup_admin.models import WebhookEvent, WebhookState
-from tests.factories import phones, sim_app, sim_campaign
+from campaigns.drain import webhook_event_process
+from campaigns.models import (
+    Campaign,
+    Recipient,
+    RecipientStatus,
+    WebhookEvent,
+    WebhookState,
+)
+from tests.factories import attempt_sent, phones, sim_app, sim_campaign
 from tests.payloads import callback
 
 RECIPIENTS = reverse("admin:campaigns_recipient_changelist")
-CALLBACKS = reverse("admin:gupshup_admin_webhookevent_changelist")
+CALLBACKS = reverse("admin:campaigns_webhookevent_changelist")
 needs_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="estimates come from PostgreSQL's statistics; SQLite counts exactly",
@@ -44,7 +49,8 @@ def campaigns(db: None) -> list[Campaign]:
         )
         for i, row in enumerate(campaign.recipients.order_by("pk")):
             status = [RecipientStatus.READ, RecipientStatus.FAILED][i % 2]
-            Recipient.objects.filter(pk=row.pk).update(
+            attempt_sent(
+                row,
                 status=status,
                 message_id=f"gs-{n}-{i}",
                 error_code="1002" if status == RecipientStatus.FAILED else "",
@@ -93,7 +99,8 @@ def test_the_recipient_list_finds_part_of_a_number_or_a_whole_id(
 
     by_part = listed(client.get(RECIPIENTS, {"q": row.phone[-9:]}))
     by_spaced = listed(client.get(RECIPIENTS, {"q": "+91 9 0000 4-8888"}))
-    by_id = listed(client.get(RECIPIENTS, {"q": row.message_id}))
+    assert row.latest_attempt is not None
+    by_id = listed(client.get(RECIPIENTS, {"q": row.latest_attempt.message_id}))
     by_part_of_id = listed(client.get(RECIPIENTS, {"q": "gs-0"}))
 
     assert [r.pk for r in by_part] == [row.pk]
@@ -164,7 +171,7 @@ def test_postgresql_has_the_history_indexes_and_searches_numbers_with_one(
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname FROM pg_indexes WHERE indexname IN "
-            "('campaigns_recipient_phone_trgm', 'campaigns_statusevent_series')"
+            "('campaigns_recipient_phone_trgm', 'send_attempt_submitted')"
         )
         names = sorted(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = off")  # an empty table: force the plan
@@ -173,28 +180,24 @@ def test_postgresql_has_the_history_indexes_and_searches_numbers_with_one(
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
-    assert names == ["campaigns_recipient_phone_trgm", "campaigns_statusevent_series"]
+    assert names == ["campaigns_recipient_phone_trgm", "send_attempt_submitted"]
     assert "campaigns_recipient_phone_trgm" in plan
 
 
-def test_a_recipient_page_in_the_admin_shows_its_status_timeline(
+def test_a_recipient_page_in_the_admin_lists_its_attempts(
     client: Client, db: None
 ) -> None:
     campaign = sim_campaign(phones=phones(1))
     row = campaign.recipients.get()
-    stored = WebhookEvent.objects.create(partner_app=campaign.partner_app, body="{}")
-    StatusEvent.objects.create(
-        recipient=row, status="delivered", webhook_event=stored, wamid="wamid.X"
-    )
-    StatusEvent.objects.create(recipient=row, status="failed", error_code="1002")
+    attempt_sent(row, status="failed", message_id="gs-first", error_code="131049")
+    attempt_sent(row, status="delivered", message_id="gs-second", wamid="wamid.X")
 
     html = client.get(
         reverse("admin:campaigns_recipient_change", args=[row.pk])
     ).content.decode()
 
-    assert "Status timeline" in html
-    assert reverse("admin:gupshup_admin_webhookevent_change", args=[stored.pk]) in html
-    assert "1002" in html
+    assert "Attempts" in html
+    assert "gs-first" in html and "gs-second" in html and "131049" in html
     assert reverse("campaigns:recipient", args=[campaign.pk, row.pk]) in html
 
 
@@ -249,16 +252,14 @@ def test_a_callback_page_is_read_only_with_its_body_pretty_printed(
     client: Client, stored_callbacks: list[WebhookEvent]
 ) -> None:
     event = stored_callbacks[1]
-    url = reverse("admin:gupshup_admin_webhookevent_change", args=[event.pk])
+    url = reverse("admin:campaigns_webhookevent_change", args=[event.pk])
 
     html = client.get(url).content.decode()
 
     assert '<pre class="callback-body">{\n  &quot;' in html
     assert "Statuses from this callback" in html
     assert 'name="_save"' not in html
-    assert (
-        client.get(reverse("admin:gupshup_admin_webhookevent_add")).status_code == 403
-    )
-    delete = reverse("admin:gupshup_admin_webhookevent_delete", args=[event.pk])
+    assert client.get(reverse("admin:campaigns_webhookevent_add")).status_code == 403
+    delete = reverse("admin:campaigns_webhookevent_delete", args=[event.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert WebhookEvent.objects.filter(pk=event.pk).exists()

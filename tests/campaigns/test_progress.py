@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignState, RecipientStatus
+from campaigns.models import Campaign, CampaignState, RecipientStatus, SendAttempt
 from campaigns.selectors import campaign_progress
-from tests.factories import phones, sim_campaign
+from tests.factories import attempt_sent, phones, sim_campaign
 
 
 def test_progress_counts_each_status_and_estimates_from_the_recent_rate(
@@ -20,8 +20,7 @@ def test_progress_counts_each_status_and_estimates_from_the_recent_rate(
     now = timezone.now()
     rows = list(campaign.recipients.order_by("pk"))
     for row in rows[:4]:
-        row.status, row.submitted_at = RecipientStatus.SUBMITTED, now
-        row.save()
+        attempt_sent(row)
     rows[4].status, rows[4].error_code = RecipientStatus.FAILED, "1002"
     rows[4].error_message = "Number Does Not Exists On WhatsApp"
     rows[4].save()
@@ -30,9 +29,7 @@ def test_progress_counts_each_status_and_estimates_from_the_recent_rate(
     rows[6].status, rows[6].error_code = RecipientStatus.FAILED, "500"
     rows[6].save()
     old = now - timedelta(minutes=5)
-    campaign.recipients.filter(pk=rows[7].pk).update(
-        status=RecipientStatus.SUBMITTED, submitted_at=old
-    )
+    SendAttempt.objects.filter(pk=attempt_sent(rows[7]).pk).update(submitted_at=old)
 
     progress = campaign_progress(campaign=campaign, now=now)
 
@@ -64,10 +61,9 @@ def test_in_the_first_minute_the_rate_counts_only_the_time_since_the_start(
         state=CampaignState.RUNNING, started_at=now - timedelta(seconds=10)
     )
     campaign.refresh_from_db()
-    ids = list(campaign.recipients.values_list("pk", flat=True)[:10])
-    campaign.recipients.filter(pk__in=ids).update(
-        status=RecipientStatus.SUBMITTED, submitted_at=now
-    )
+    for row in campaign.recipients.order_by("pk")[:10]:
+        attempt_sent(row)
+    SendAttempt.objects.update(submitted_at=now)
     progress = campaign_progress(campaign=campaign, now=now)
     assert progress.rate_per_minute == 60.0  # 10 in 10 s, not 10 in a minute
     assert progress.eta_seconds == 10

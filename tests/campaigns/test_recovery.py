@@ -9,9 +9,17 @@ import pytest
 from django.utils import timezone
 
 from campaigns import recovery, services
-from campaigns.models import Campaign, CampaignState, RecipientStatus, SenderLease
+from campaigns.models import (
+    AttemptStatus,
+    Campaign,
+    CampaignState,
+    Recipient,
+    RecipientStatus,
+    SendAttempt,
+    SenderLease,
+)
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
-from tests.factories import phones, sim_campaign
+from tests.factories import attempt_sent, phones, sim_campaign
 
 
 @pytest.fixture
@@ -32,39 +40,71 @@ def claim(campaign: Campaign, seconds_ago: float) -> list[int]:
     return rows
 
 
-def exchange_for(pk: int, *, at: Any) -> ApiExchange:
+def attempt_for(pk: int, *, claim: str = "dead-worker", **fields: Any) -> SendAttempt:
+    recipient = Recipient.objects.select_related("campaign").get(pk=pk)
+    return SendAttempt.objects.create(
+        recipient=recipient,
+        campaign=recipient.campaign,
+        partner_app=recipient.campaign.partner_app,
+        number=recipient.attempts + 1,
+        claim=claim,
+        **fields,
+    )
+
+
+def exchange_for(attempt: SendAttempt, *, at: Any) -> ApiExchange:
     return ApiExchange.objects.create(
         provider="gupshup",
         endpoint="template_msg",
         method="POST",
         url="http://sim/template/msg",
-        ref=f"recipient:{pk}",
+        ref=attempt.exchange_ref,
         created_at=at,
     )
 
 
-def test_an_orphan_with_an_exchange_is_unknown_and_one_without_is_pending(
+def test_an_orphan_whose_request_left_is_unknown_and_the_others_are_pending(
     running: Campaign,
 ) -> None:
     rows = claim(running, seconds_ago=120)
-    sent = exchange_for(rows[0], at=timezone.now() - timedelta(seconds=119))
-    # An exchange from an earlier claim does not count for this one.
-    exchange_for(rows[1], at=timezone.now() - timedelta(seconds=500))
+    left = attempt_for(rows[0])
+    sent = exchange_for(left, at=timezone.now() - timedelta(seconds=119))
+    never_left = attempt_for(rows[1])  # written, but the worker died before the call
+    # An attempt of an earlier claim does not count for this one.
+    earlier = attempt_for(rows[2], claim="an-earlier-claim")
+    exchange_for(earlier, at=timezone.now() - timedelta(seconds=500))
     assert recovery.recipients_recover_orphans() == (3, 1)
     first = running.recipients.get(pk=rows[0])
     assert first.status == RecipientStatus.UNKNOWN
-    assert first.exchange_id == sent.pk
+    assert first.latest_attempt == left and first.attempts == 1
     assert "may have received" in first.error_message
+    left.refresh_from_db()
+    assert (left.status, left.exchange_id) == (AttemptStatus.UNKNOWN, sent.pk)
+    assert not SendAttempt.objects.filter(pk=never_left.pk).exists()
     assert set(
         running.recipients.exclude(pk=rows[0]).values_list("status", flat=True)
     ) == {RecipientStatus.PENDING}
+
+
+def test_an_orphan_whose_attempt_was_settled_takes_its_outcome(
+    running: Campaign,
+) -> None:
+    rows = claim(running, seconds_ago=120)
+    accepted = attempt_for(rows[0], status=AttemptStatus.SUBMITTED, message_id="gs-9")
+    throttled = attempt_for(rows[1], status=AttemptStatus.REQUEUED, error_code="429")
+    recovery.recipients_recover_orphans()
+    first, second = (running.recipients.get(pk=pk) for pk in rows[:2])
+    assert (first.status, first.latest_attempt) == ("submitted", accepted)
+    assert (second.status, second.latest_attempt) == ("pending", throttled)
 
 
 def test_the_exchange_a_dead_worker_left_sending_is_closed_with_the_reason(
     running: Campaign,
 ) -> None:
     rows = claim(running, seconds_ago=120)
-    sent = exchange_for(rows[0], at=timezone.now() - timedelta(seconds=119))
+    sent = exchange_for(
+        attempt_for(rows[0]), at=timezone.now() - timedelta(seconds=119)
+    )
     assert sent.outcome == ExchangeOutcome.SENDING
     recovery.recipients_recover_orphans()
     sent.refresh_from_db()
@@ -115,9 +155,7 @@ def test_the_tick_attaches_callbacks_parked_before_their_send_was_written(
         partner_app=running.partner_app, status="delivered", gs_id="gs-1"
     )
     assert recovery.campaigns_tick().matched == 0  # its send is not written yet
-    running.recipients.filter(pk=row.pk).update(
-        status=RecipientStatus.SUBMITTED, message_id="gs-1"
-    )
+    attempt_sent(row, message_id="gs-1")
     assert recovery.campaigns_tick().matched == 1
     row.refresh_from_db()
     assert row.status == RecipientStatus.DELIVERED

@@ -17,14 +17,20 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import recipients_export, reports
-from campaigns.callbacks import webhook_event_process
-from campaigns.models import Campaign, Recipient, RecipientStatus, StatusEvent
+from campaigns.drain import webhook_event_process
+from campaigns.models import (
+    Campaign,
+    Recipient,
+    RecipientStatus,
+    SendAttempt,
+    WebhookEvent,
+)
 from campaigns.timeline import recipient_timeline
-from gupshup_admin.models import ApiExchange, ExchangeOutcome, Provider, WebhookEvent
+from gupshup_admin.models import ApiExchange, ExchangeOutcome, Provider
 from gupshup_admin.simulator import DEMO
 from gupshup_admin.simulator.magic import FAILURES
 from gupshup_admin.simulator.payloads import SentMessage, v2_body
-from tests.factories import phones, sim_campaign
+from tests.factories import attempt_sent, phones, sim_campaign
 
 S = RecipientStatus
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -46,22 +52,28 @@ def no_kept_reports() -> Iterator[None]:
 
 
 def with_statuses(*statuses: str) -> Campaign:
-    """A campaign with one recipient per given status, in that order."""
+    """A campaign with one recipient per given status, in that order; each one
+    sent has one attempt in that status ("failed" was accepted, then failed;
+    "refused" failed when the request was answered)."""
     campaign = sim_campaign(phones=phones(len(statuses)))
     for row, status in zip(campaign.recipients.order_by("pk"), statuses, strict=True):
-        row.status = status
-        row.save(update_fields=["status"])
+        if status in (S.PENDING, S.CANCELLED):
+            Recipient.objects.filter(pk=row.pk).update(status=status)
+        elif status == "refused":
+            attempt_sent(row, status=S.FAILED, error_code="400")
+        else:
+            attempt_sent(row, status=status, message_id=f"gs-{row.pk}")
     return campaign
+
+
+def milestones(row: Recipient, **times: datetime | None) -> None:
+    """Set when the recipient's latest attempt reached each step."""
+    assert row.latest_attempt_id is not None
+    SendAttempt.objects.filter(pk=row.latest_attempt_id).update(**times)
 
 
 def rows_of(campaign: Campaign) -> list[Recipient]:
     return list(campaign.recipients.order_by("pk"))
-
-
-def event(recipient: Recipient, status: str, at: datetime | None, **extra: Any) -> None:
-    StatusEvent.objects.create(
-        recipient=recipient, status=status, occurred_at=at, **extra
-    )
 
 
 def page_url(name: str, campaign: Campaign, *args: int) -> str:
@@ -81,17 +93,66 @@ def test_the_funnel_counts_a_read_message_as_delivered_sent_and_submitted_too(
 ) -> None:
     campaign = with_statuses(
         S.READ, S.READ, S.DELIVERED, S.SENT, S.ENQUEUED, S.SUBMITTED,
-        S.FAILED, S.FAILED, S.UNKNOWN, S.PENDING, S.CANCELLED,
+        S.FAILED, "refused", S.UNKNOWN, S.PENDING, S.CANCELLED,
     )  # fmt: skip
 
     funnel = reports.campaign_funnel(campaign=campaign)
 
     assert funnel.total == 11
     steps = {step.key: step.count for step in funnel.steps}
-    assert steps == {"submitted": 6, "sent": 4, "delivered": 3, "read": 2}
+    # Accepted by Gupshup, then failed by WhatsApp: submitted, and failed.
+    assert steps == {"submitted": 7, "sent": 4, "delivered": 3, "read": 2}
     side = {step.key: step.count for step in funnel.side}
     assert side == {"failed": 2, "unknown": 1, "waiting": 1, "cancelled": 1}
-    assert [s.percent for s in funnel.steps] == [54.5, 36.4, 27.3, 18.2]
+    assert funnel.failed_after_submission == 1
+    assert [s.percent for s in funnel.steps] == [63.6, 36.4, 27.3, 18.2]
+
+
+def test_the_funnel_counts_recipients_by_their_latest_attempt_with_attempts_beside(
+    db: None,
+) -> None:
+    campaign = sim_campaign(phones=phones(2))
+    retried, once = rows_of(campaign)
+    attempt_sent(retried, status=S.FAILED, message_id="gs-1", error_code="131049")
+    attempt_sent(retried, status=S.READ, message_id="gs-2")
+    milestones(retried, delivered_at=T0, read_at=T0)
+    attempt_sent(once, status=S.FAILED, message_id="gs-3", error_code="131049")
+
+    funnel = reports.campaign_funnel(campaign=campaign)
+
+    steps = {step.key: (step.count, step.attempts) for step in funnel.steps}
+    assert steps == {
+        "submitted": (2, 3),
+        "sent": (1, 1),
+        "delivered": (1, 1),
+        "read": (1, 1),
+    }
+    side = {step.key: (step.count, step.attempts) for step in funnel.side}
+    assert side["failed"] == (1, 2)
+    assert funnel.attempts == 3
+
+
+def test_the_charts_totals_are_the_funnels_numbers(db: None) -> None:
+    campaign = with_statuses(S.READ, S.DELIVERED, S.SUBMITTED, S.FAILED, "refused")
+    read, delivered, *_ = rows_of(campaign)
+    # A read whose delivered callback was lost counts as delivered when read.
+    milestones(read, read_at=T0)
+    milestones(delivered, delivered_at=T0)
+
+    funnel = reports.campaign_funnel(campaign=campaign)
+    totals = reports.campaign_rates(campaign=campaign).totals
+
+    counts = {step.key: step.count for step in funnel.steps}
+    assert (
+        (totals.submitted, totals.delivered, totals.read, totals.failed)
+        == (
+            counts["submitted"],
+            counts["delivered"],
+            counts["read"],
+            funnel.count(S.FAILED),
+        )
+        == (4, 2, 1, 2)
+    )
 
 
 def test_an_empty_campaign_has_an_empty_funnel_and_no_rates(db: None) -> None:
@@ -112,15 +173,22 @@ def test_rates_count_each_minute_with_the_quiet_minutes_filled_with_zeros(
 ) -> None:
     campaign = with_statuses(S.READ, S.DELIVERED, S.FAILED)
     first, second, third = rows_of(campaign)
-    Recipient.objects.filter(pk__in=[first.pk, second.pk]).update(
-        submitted_at=T0 + timedelta(seconds=5)
+    milestones(
+        first,
+        submitted_at=T0 + timedelta(seconds=5),
+        delivered_at=T0 + timedelta(minutes=1, seconds=2),
+        read_at=T0 + timedelta(minutes=3, seconds=1),
     )
-    Recipient.objects.filter(pk=third.pk).update(submitted_at=T0 + timedelta(minutes=3))
-    event(first, S.DELIVERED, T0 + timedelta(minutes=1, seconds=2))
-    event(second, S.DELIVERED, T0 + timedelta(minutes=1, seconds=40))
-    event(first, S.READ, None, received_at=T0 + timedelta(minutes=3, seconds=1))
-    event(third, S.FAILED, T0 + timedelta(minutes=3, seconds=9))
-    event(third, S.ENQUEUED, T0 + timedelta(minutes=3, seconds=8))  # not a series
+    milestones(
+        second,
+        submitted_at=T0 + timedelta(seconds=5),
+        delivered_at=T0 + timedelta(minutes=1, seconds=40),
+    )
+    milestones(
+        third,
+        submitted_at=T0 + timedelta(minutes=3),
+        failed_at=T0 + timedelta(minutes=3, seconds=9),
+    )
 
     rates = reports.campaign_rates(campaign=campaign)
 
@@ -133,14 +201,25 @@ def test_rates_count_each_minute_with_the_quiet_minutes_filled_with_zeros(
     assert rates.peak == 2
 
 
+def test_an_earlier_attempt_is_not_counted_in_the_rates(db: None) -> None:
+    campaign = sim_campaign(phones=phones(1))
+    (row,) = rows_of(campaign)
+    attempt_sent(row, status=S.FAILED, message_id="gs-1")
+    milestones(row, submitted_at=T0, failed_at=T0)
+    attempt_sent(row, status=S.DELIVERED, message_id="gs-2")
+    milestones(row, submitted_at=T0 + timedelta(minutes=5), delivered_at=T0)
+
+    totals = reports.campaign_rates(campaign=campaign).totals
+
+    assert (totals.submitted, totals.delivered, totals.failed) == (1, 1, 0)
+
+
 def test_a_long_campaign_is_counted_by_the_hour_and_merged_to_the_bucket_limit(
     db: None,
 ) -> None:
     campaign = with_statuses(*[S.SUBMITTED] * 11)
     for hour, row in enumerate(rows_of(campaign)):
-        Recipient.objects.filter(pk=row.pk).update(
-            submitted_at=T0 + timedelta(hours=hour, minutes=20)
-        )
+        milestones(row, submitted_at=T0 + timedelta(hours=hour, minutes=20))
 
     rates = reports.campaign_rates(campaign=campaign, max_buckets=4)
 
@@ -188,6 +267,7 @@ def sent_with_callbacks(
         phone=phones(1, start=number, suffix=failure or "8888")[0],
         params=["Asha", "20%"],
     )
+    attempt = attempt_sent(row, message_id=gs_id)
     exchange = ApiExchange.objects.create(
         provider=Provider.GUPSHUP,
         endpoint="template_msg",
@@ -199,11 +279,11 @@ def sent_with_callbacks(
         status_code=200,
         response_body=json.dumps({"status": "submitted", "messageId": gs_id}),
         duration_ms=42,
-        ref=f"recipient:{row.pk}",
+        ref=attempt.exchange_ref,
         created_at=T0,
     )
-    Recipient.objects.filter(pk=row.pk).update(
-        status=S.SUBMITTED, message_id=gs_id, exchange=exchange, submitted_at=T0
+    SendAttempt.objects.filter(pk=attempt.pk).update(
+        exchange=exchange, created_at=T0, submitted_at=T0
     )
     message = SentMessage(
         app=DEMO.capi_app,
@@ -213,14 +293,44 @@ def sent_with_callbacks(
         wa_id=row.phone.lstrip("+"),
         failure=FAILURES[failure] if failure else None,
     )
+    post_statuses(campaign, message)
+    row.refresh_from_db()
+    return row
+
+
+def post_statuses(campaign: Campaign, message: SentMessage) -> None:
     for n, status in enumerate(message.events()):
         body = v2_body(message, status, T0.timestamp() + 1 + n, drop_gsid=False)
         stored = WebhookEvent.objects.create(
             partner_app=campaign.partner_app, body=json.dumps(body)
         )
         webhook_event_process(event=stored)
+
+
+def resend_with_callbacks(row: Recipient, *, gs_id: str) -> None:
+    """A second attempt for `row`, delivered and read."""
+    attempt = attempt_sent(row, message_id=gs_id)
+    exchange = ApiExchange.objects.create(
+        provider=Provider.GUPSHUP,
+        endpoint="template_msg",
+        method="POST",
+        url="https://gupshup.test/partner/app/x/template/msg",
+        outcome=ExchangeOutcome.OK,
+        status_code=200,
+        response_body=json.dumps({"status": "submitted", "messageId": gs_id}),
+        ref=attempt.exchange_ref,
+        created_at=T0 + timedelta(minutes=10),
+    )
+    SendAttempt.objects.filter(pk=attempt.pk).update(exchange=exchange)
+    message = SentMessage(
+        app=DEMO.capi_app,
+        gs_id=gs_id,
+        wamid=f"wamid.{gs_id}",
+        destination=row.phone.lstrip("+"),
+        wa_id=row.phone.lstrip("+"),
+    )
+    post_statuses(row.campaign, message)
     row.refresh_from_db()
-    return row
 
 
 def test_the_timeline_holds_the_request_then_each_status_with_its_raw_callback(
@@ -228,17 +338,18 @@ def test_the_timeline_holds_the_request_then_each_status_with_its_raw_callback(
 ) -> None:
     recipient = sent_with_callbacks()
 
-    with django_assert_max_num_queries(2):
-        timeline = recipient_timeline(recipient=recipient)
+    with django_assert_max_num_queries(3):
+        (history,) = recipient_timeline(recipient=recipient)
 
+    assert history.latest and history.attempt.number == 1
+    timeline = history.entries
     assert [e.kind for e in timeline] == ["exchange", *["status"] * 4]
     assert [e.event.status for e in timeline if e.event] == [
         "enqueued", "sent", "delivered", "read",
     ]  # fmt: skip
     request = timeline[0]
-    assert request.exchange is not None and request.exchange.ref.endswith(
-        str(recipient.pk)
-    )
+    assert request.exchange is not None
+    assert request.exchange.ref == history.attempt.exchange_ref
     assert '"messageId": "' + GS_ID in request.response_body
     assert '"token": "sk_…9f2c"' in request.request_headers
     delivered = timeline[3]
@@ -247,12 +358,37 @@ def test_the_timeline_holds_the_request_then_each_status_with_its_raw_callback(
     assert '"type": "delivered"' in delivered.callback_body
 
 
+def test_the_timeline_groups_each_attempts_requests_and_statuses(db: None) -> None:
+    recipient = sent_with_callbacks("9049")  # enqueued, then held back
+    second = "7b1d2f3a-0000-4000-8000-000000000002"
+    resend_with_callbacks(recipient, gs_id=second)
+
+    first, latest = recipient_timeline(recipient=recipient)
+
+    assert (first.attempt.number, first.attempt.status, first.latest) == (
+        1,
+        "failed",
+        False,
+    )
+    assert [e.event.status for e in first.entries if e.event] == ["enqueued", "failed"]
+    assert first.explanation is not None and "held back" in first.explanation.meaning
+    assert (latest.attempt.number, latest.attempt.status, latest.latest) == (
+        2,
+        "read",
+        True,
+    )
+    assert [e.event.status for e in latest.entries if e.event] == [
+        "enqueued", "sent", "delivered", "read",
+    ]  # fmt: skip
+    assert latest.attempt.message_id == second
+
+
 def test_a_failed_status_in_the_timeline_says_what_it_means(db: None) -> None:
     recipient = sent_with_callbacks("1002")
 
-    timeline = recipient_timeline(recipient=recipient)
+    (history,) = recipient_timeline(recipient=recipient)
 
-    failed = timeline[-1]
+    failed = history.entries[-1]
     assert failed.event is not None and failed.event.status == S.FAILED
     assert failed.explanation is not None
     assert failed.explanation.meaning == "The number is not on WhatsApp."
@@ -261,19 +397,34 @@ def test_a_failed_status_in_the_timeline_says_what_it_means(db: None) -> None:
 def test_the_recipient_page_shows_the_timeline_exchanges_and_raw_callbacks(
     client: Client,
 ) -> None:
-    recipient = sent_with_callbacks("1012")
+    recipient = sent_with_callbacks("1012")  # refused by Gupshup: one failed
 
     page = client.get(page_url("recipient", recipient.campaign, recipient.pk))
 
     assert page.status_code == 200
     html = page.content.decode()
-    assert html.count('data-kind="status"') == 2
+    assert html.count('data-kind="status"') == 1
     assert html.count('data-kind="exchange"') == 1
     assert "POST template_msg" in html and "in 42 ms" in html
     assert "&quot;type&quot;: &quot;failed&quot;" in html  # the raw body, escaped
     assert "The person opted out of messages from this business." in html
-    exchange = recipient.exchange_id
+    assert recipient.latest_attempt is not None
+    exchange = recipient.latest_attempt.exchange_id
     assert reverse("admin:gupshup_admin_apiexchange_change", args=[exchange]) in html
+
+
+def test_the_recipient_page_shows_each_attempt_latest_last(client: Client) -> None:
+    recipient = sent_with_callbacks("9049")
+    resend_with_callbacks(recipient, gs_id="7b1d2f3a-0000-4000-8000-000000000002")
+
+    html = client.get(
+        page_url("recipient", recipient.campaign, recipient.pk)
+    ).content.decode()
+
+    assert 'id="attempt-1" data-attempt="1" data-status="failed"' in html
+    assert 'class="attempt latest" id="attempt-2"' in html
+    assert html.index('id="attempt-1"') < html.index('id="attempt-2"')
+    assert html.count('data-kind="exchange"') == 2
 
 
 def test_a_recipient_is_only_found_under_its_own_campaign(client: Client) -> None:
@@ -313,7 +464,7 @@ def test_the_report_finds_recipients_by_part_of_the_number_or_a_whole_id(
 ) -> None:
     campaign = sim_campaign(phones=phones(3))
     first, second, _ = rows_of(campaign)
-    Recipient.objects.filter(pk=second.pk).update(message_id=GS_ID)
+    attempt_sent(second, message_id=GS_ID)
     report = page_url("report", campaign)
 
     by_number = client.get(report, {"q": first.phone[-7:]}).context["found"]
@@ -393,7 +544,7 @@ def test_the_export_streams_every_recipient_with_its_status_and_columns(
     first = rows[0]
     assert first["message_id"] == GS_ID and first["wamid"] == WAMID
     assert first["submitted_at"] == T0.isoformat()
-    assert first["params"] == '["Asha", "20%"]' and first["attempts"] == "0"
+    assert first["params"] == '["Asha", "20%"]' and first["attempts"] == "1"
     assert first["last_update"].startswith(str(recipient.updated_at.year))
 
 

@@ -12,12 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditAction, AuditEvent
 from campaigns.models import (
     Campaign,
     CampaignKind,
@@ -25,10 +26,18 @@ from campaigns.models import (
     Recipient,
     RecipientImport,
     RecipientStatus,
+    SendAttempt,
     SenderLease,
 )
 from gupshup_admin.models import ApiExchange, PartnerApp, Template
-from tests.factories import phones, ready_media, sim_app, sim_campaign, sim_template
+from tests.factories import (
+    attempt_sent,
+    phones,
+    ready_media,
+    sim_app,
+    sim_campaign,
+    sim_template,
+)
 
 
 @pytest.fixture
@@ -484,9 +493,7 @@ def test_the_progress_json_has_counts_percent_rate_eta_and_failures(
     campaign = set_state(sim_campaign(phones=phones(4)), CampaignState.RUNNING)
     first = campaign.recipients.order_by("pk").first()
     assert first is not None
-    Recipient.objects.filter(pk=first.pk).update(
-        status=RecipientStatus.SUBMITTED, submitted_at=timezone.now()
-    )
+    attempt_sent(first)
     fail(campaign, "1002", 1, "Number Does Not Exists On WhatsApp")
     data = client.get(url("progress", campaign)).json()
     assert data["state"] == "running" and data["state_label"] == "Running"
@@ -496,7 +503,13 @@ def test_the_progress_json_has_counts_percent_rate_eta_and_failures(
     assert data["rate_per_minute"] == 1.0
     assert data["eta_seconds"] == 120  # 2 waiting at 1 a minute
     assert data["failures"] == [
-        {"code": "1002", "count": 1, "message": "Number Does Not Exists On WhatsApp"}
+        {
+            "code": "1002",
+            "count": 1,
+            "message": "Number Does Not Exists On WhatsApp",
+            "permanent": True,
+            "label": "not on WhatsApp",
+        }
     ]
     assert data["state_reason"] == ""
 
@@ -512,9 +525,21 @@ def test_the_retry_preview_counts_the_failed_recipients_of_the_ticked_codes(
     both = client.get(path + "?code=131049&code=1002").json()
     none = client.get(path).json()
     assert (one["count"], one["text"]) == (3, "3 recipients will be sent again.")
-    assert (both["count"], none["count"]) == (5, 0)
+    # 1002 (not on WhatsApp) is permanent: left out unless included.
+    assert (both["count"], both["left_out"], none["count"]) == (3, 2, 0)
+    assert both["text"] == (
+        "3 recipients will be sent again, 2 left out (not on WhatsApp: 2)."
+    )
+    included = client.get(path + "?code=1002&code=131049&include_permanent=1").json()
+    assert included["count"] == 5
+    assert included["text"] == (
+        "5 recipients will be sent again, including 2 that failed for good "
+        "(not on WhatsApp: 2)."
+    )
     page = client.get(url("detail", campaign)).content.decode()
     assert 'name="code" value="131049"' in page and "3 recipients" in page
+    assert "failed for good: not on WhatsApp" in page
+    assert 'name="include_permanent"' in page
 
 
 def test_retry_sends_the_ticked_failures_again(client: Client) -> None:
@@ -525,6 +550,75 @@ def test_retry_sends_the_ticked_failures_again(client: Client) -> None:
     assert messages_of(response) == ["3 recipients will be sent again."]
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.RUNNING
+    assert campaign.recipients.filter(status=RecipientStatus.FAILED).count() == 2
+
+
+def test_retry_leaves_out_permanent_failures_and_says_so(client: Client) -> None:
+    campaign = set_state(sim_campaign(phones=phones(6)), CampaignState.COMPLETED)
+    fail(campaign, "1012", 2)
+    fail(campaign, "131049", 3)
+    response = client.post(
+        url("retry", campaign), {"code": ["131049", "1012"]}, follow=True
+    )
+    assert messages_of(response) == [
+        "3 recipients will be sent again. 2 left out, failed for good (opted out: 2)."
+    ]
+    assert campaign.recipients.filter(status=RecipientStatus.FAILED).count() == 2
+
+
+def test_an_approver_includes_permanent_failures_only_after_a_confirmation(
+    client: Client,
+) -> None:
+    campaign = set_state(sim_campaign(phones=phones(6)), CampaignState.COMPLETED)
+    fail(campaign, "1012", 2)
+    fail(campaign, "131049", 1)
+    asked = client.post(
+        url("retry", campaign),
+        {"code": ["131049", "1012"], "include_permanent": "1"},
+    )
+    page = asked.content.decode()
+    assert asked.status_code == 200, "a confirmation page, nothing sent yet"
+    assert "Send again to 2 recipients that failed for good?" in page
+    assert "opted out" in page and 'name="confirm_permanent" value="2"' in page
+    assert campaign.recipients.filter(status=RecipientStatus.FAILED).count() == 3
+    # A confirmation of another number (the failures changed meanwhile) is refused.
+    stale = client.post(
+        url("retry", campaign),
+        {"code": ["1012"], "include_permanent": "1", "confirm_permanent": "5"},
+        follow=True,
+    )
+    assert "2 of these recipients failed for good now, not 5" in messages_of(stale)[0]
+    done = client.post(
+        url("retry", campaign),
+        {
+            "code": ["131049", "1012"],
+            "include_permanent": "1",
+            "confirm_permanent": "2",
+        },
+        follow=True,
+    )
+    assert messages_of(done) == ["3 recipients will be sent again."]
+    assert not campaign.recipients.filter(status=RecipientStatus.FAILED).exists()
+    audit = AuditEvent.objects.filter(action=AuditAction.CAMPAIGN_RETRIED).get()
+    assert "Included after confirmation: 2 that failed for good" in audit.summary
+
+
+def test_who_may_not_approve_cannot_include_permanent_failures(
+    client: Client, db: None
+) -> None:
+    campaign = set_state(sim_campaign(phones=phones(3)), CampaignState.COMPLETED)
+    fail(campaign, "1012", 2)
+    sender = User.objects.create(username="sender-only", is_staff=True)
+    sender.user_permissions.add(
+        *Permission.objects.filter(codename__in=["send_campaign", "view_campaign"])
+    )
+    client.force_login(sender)
+    response = client.post(
+        url("retry", campaign),
+        {"code": ["1012"], "include_permanent": "1", "confirm_permanent": "2"},
+        follow=True,
+    )
+    assert "Only an approver may" in messages_of(response)[0]
     assert campaign.recipients.filter(status=RecipientStatus.FAILED).count() == 2
 
 
@@ -550,12 +644,13 @@ def test_the_recipients_table_pages_by_50_filters_by_status_and_searches_phones(
     )
     last = campaign.recipients.order_by("pk").last()
     assert last is not None
-    Recipient.objects.filter(pk=last.pk).update(
+    attempt = attempt_sent(
+        last,
         status=RecipientStatus.FAILED,
         error_code="1002",
         error_message="Number Does Not Exists On WhatsApp",
-        exchange=exchange,
     )
+    SendAttempt.objects.filter(pk=attempt.pk).update(exchange=exchange)
     first_page = client.get(url("detail", campaign))
     assert len(first_page.context["recipients"]) == 50
     assert first_page.context["recipients"].paginator.num_pages == 2
@@ -567,6 +662,9 @@ def test_the_recipients_table_pages_by_50_filters_by_status_and_searches_phones(
     assert f'href="{change}"' in html
     found = client.get(url("detail", campaign, q="9000028888"))
     assert [r.phone for r in found.context["recipients"]] == ["+919000028888"]
+    attempt_sent(last, message_id="gs-second-try")
+    by_id = client.get(url("detail", campaign, q="gs-second-try"))
+    assert [r.phone for r in by_id.context["recipients"]] == [last.phone]
 
 
 # --- access ------------------------------------------------------------------------

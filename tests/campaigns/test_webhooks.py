@@ -9,9 +9,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from campaigns.models import Campaign, RecipientStatus
-from gupshup_admin.models import WebhookDrain, WebhookEvent, WebhookState
-from tests.factories import phones, sim_campaign
+from campaigns.models import (
+    Campaign,
+    RecipientStatus,
+    WebhookDrain,
+    WebhookEvent,
+    WebhookState,
+)
+from tests.factories import attempt_sent, phones, sim_campaign
 from tests.payloads import callback
 
 HEADER = "X-Gupshup-Admin-Secret"
@@ -20,9 +25,8 @@ HEADER = "X-Gupshup-Admin-Secret"
 @pytest.fixture
 def campaign(db: None) -> Campaign:
     campaign = sim_campaign(phones=phones(1))
-    campaign.recipients.update(
-        status=RecipientStatus.SUBMITTED,
-        message_id="28e59926-60d5-41ed-beee-931ef168a966",
+    attempt_sent(
+        campaign.recipients.get(), message_id="28e59926-60d5-41ed-beee-931ef168a966"
     )
     return campaign
 

@@ -170,9 +170,16 @@ def test_a_marketer_previews_a_retry_of_failed_recipients_and_sends_them_again(
         "3 recipients will be sent again."
     )
     retry.locator("label", has_text="1002").click()
+    # Not on WhatsApp is for good: left out, unless an approver includes it.
     expect(page.locator("#retry-preview")).to_have_text(
-        "4 recipients will be sent again."
+        "3 recipients will be sent again, 1 left out (not on WhatsApp: 1)."
     )
+    retry.locator("label.include-permanent").click()
+    expect(page.locator("#retry-preview")).to_have_text(
+        "4 recipients will be sent again, including 1 that failed for good "
+        "(not on WhatsApp: 1)."
+    )
+    retry.locator("label.include-permanent").click()
     retry.locator("label", has_text="1002").click()
     expect(page.locator("#retry-preview")).to_have_text(
         "3 recipients will be sent again."

@@ -131,7 +131,13 @@ def test_every_custom_page_works_under_the_strict_policy_without_a_violation(
     _widths_follow_the_data(page, "#progress [data-width]")
     page.locator("#retry-form label", has_text="1002").click()
     expect(page.locator("#retry-preview")).to_have_text(
-        "2 recipients will be sent again."
+        "0 recipients will be sent again, 2 left out (not on WhatsApp: 2)."
+    )
+    expect(page.locator("#retry-form button[data-action=retry]")).to_be_disabled()
+    page.locator("#retry-form label.include-permanent").click()
+    expect(page.locator("#retry-preview")).to_have_text(
+        "2 recipients will be sent again, including 2 that failed for good "
+        "(not on WhatsApp: 2)."
     )
     expect(page.locator("#retry-form button[data-action=retry]")).to_be_enabled()
     screenshot(page, "csp-02-campaign")

@@ -21,9 +21,8 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from campaigns.models import Campaign, Recipient
+from campaigns.models import Campaign, Recipient, WebhookEvent, WebhookState
 from gupshup_admin import app_sync
-from gupshup_admin.models import WebhookEvent, WebhookState
 from gupshup_admin.simulator import Simulator
 from tests.e2e.conftest import banner, login, needs_postgresql, screenshot
 from tests.factories import phones, sim_app, sim_campaign
@@ -35,9 +34,14 @@ NOT_ON_WHATSAPP = phones(1, start=10, suffix="1002")[0]
 OPTED_OUT = phones(1, start=11, suffix="1012")[0]
 
 
-def _wait_until_settled(campaign: Campaign, worker: Any, seconds: float = 60) -> None:
+def _wait_until_settled(
+    campaign: Campaign,
+    worker: Any,
+    seconds: float = 60,
+    want: Counter[str] | None = None,
+) -> None:
     """Every recipient read or failed and every stored callback processed."""
-    want = Counter({"read": len(DELIVERED), "failed": 2})
+    want = want or Counter({"read": len(DELIVERED), "failed": 2})
     deadline = time.monotonic() + seconds
     statuses: Counter[str] = Counter()
     while time.monotonic() < deadline:
@@ -88,7 +92,8 @@ def test_a_reviewer_reads_the_funnel_failures_and_timelines_of_a_demo_campaign(
     page.click("#report-link")
     expect(page.locator("h1")).to_contain_text("Report: Spring sale")
     assert _n(page, "total") == "6"
-    assert _n(page, "submitted") == _n(page, "sent") == "4"
+    # Gupshup took all six; it refused two itself (not on WhatsApp, opted out).
+    assert (_n(page, "submitted"), _n(page, "sent")) == ("6", "4")
     assert _n(page, "delivered") == "4" and _n(page, "read") == "4"
     assert _n(page, "failed") == "2"
     failures = page.locator("#failure-groups tbody tr")
@@ -116,7 +121,7 @@ def test_a_reviewer_reads_the_funnel_failures_and_timelines_of_a_demo_campaign(
     page.click(f"#found a:has-text('{NOT_ON_WHATSAPP}')")
     expect(page.locator("h1")).to_contain_text(NOT_ON_WHATSAPP)
     timeline = page.locator("ol.timeline > li")
-    expect(timeline).to_have_count(3)  # the request, enqueued, failed
+    expect(timeline).to_have_count(2)  # the request, then Gupshup's own refusal
     expect(timeline.nth(0)).to_contain_text("POST template_msg")
     expect(page.locator("li[data-status=failed]")).to_contain_text(
         "The number is not on WhatsApp."
@@ -142,7 +147,7 @@ def test_a_reviewer_reads_the_funnel_failures_and_timelines_of_a_demo_campaign(
     )
     screenshot(page, "history-04-recipient-read")
 
-    page.goto(f"{live_server.url}/admin/gupshup_admin/webhookevent/")
+    page.goto(f"{live_server.url}/admin/campaigns/webhookevent/")
     expect(page.locator("#result_list tbody tr")).not_to_have_count(0)
     screenshot(page, "history-05-callbacks-admin")
     page.locator("#result_list tbody tr th a").first.click()
@@ -150,5 +155,80 @@ def test_a_reviewer_reads_the_funnel_failures_and_timelines_of_a_demo_campaign(
     screenshot(page, "history-06-callback-admin")
 
     page.goto(f"{live_server.url}/admin/campaigns/recipient/{first.pk}/change/")
-    expect(page.locator("body")).to_contain_text("Status timeline")
+    expect(page.locator("body")).to_contain_text("Attempts")
     screenshot(page, "history-07-recipient-admin")
+
+
+HELD_BACK = phones(1, start=20, suffix="1049")[0]  # 131049 once, then delivered
+STOPPED = phones(1, start=21, suffix="1050")[0]  # 131050: stopped marketing
+
+
+def test_a_retried_recipient_shows_its_second_attempts_statuses_everywhere(
+    page: Page,
+    live_server: Any,
+    simulator: Simulator,
+    worker: subprocess.Popen[bytes],
+    admin_user: Any,
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SITE_URL = live_server.url
+    app = sim_app(name="Demo shop (simulator)")
+    app_sync.partner_app_register_callback(app=app)
+    numbers = [*DELIVERED[:2], HELD_BACK, STOPPED]
+    campaign = sim_campaign(phones=numbers, app=app, name="Spring sale")
+    Campaign.objects.filter(pk=campaign.pk).update(media_file=banner(app))
+    login(page, live_server.url)
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
+    page.click("button[data-action=start]")
+    _wait_until_settled(campaign, worker, want=Counter({"read": 2, "failed": 2}))
+
+    page.reload()
+    retry = page.locator("#retry-form")
+    retry.locator("label", has_text="131049").click()
+    retry.locator("label", has_text="131050").click()
+    expect(retry.locator("label[data-code='131050']")).to_contain_text(
+        "failed for good: stopped marketing"
+    )
+    expect(page.locator("#retry-preview")).to_have_text(
+        "1 recipient will be sent again, 1 left out (stopped marketing: 1)."
+    )
+    screenshot(page, "retry-01-preview-leaves-out-permanent")
+    retry.locator("button[data-action=retry]").click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        "1 recipient will be sent again. 1 left out, failed for good"
+    )
+    _wait_until_settled(campaign, worker, want=Counter({"read": 3, "failed": 1}))
+    resent = [r["destination"] for r in simulator.requests("template_msg")]
+    assert Counter(resent)[HELD_BACK.lstrip("+")] == 2
+    assert Counter(resent)[STOPPED.lstrip("+")] == 1
+
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/report/")
+    assert (_n(page, "total"), _n(page, "read"), _n(page, "failed")) == ("4", "3", "1")
+    read_step = page.locator("#funnel [data-step=read] .att")
+    expect(read_step).to_have_text("3 att.")
+    expect(page.locator("#funnel [data-step=total] .att")).to_have_text("5 att.")
+    legend = page.locator("ul.legend")
+    expect(legend).to_contain_text("Submitted 4")
+    expect(page.locator("#failure-groups tbody tr")).to_have_count(1)
+    expect(page.locator("#failure-groups tr[data-code='131050']")).to_be_visible()
+    screenshot(page, "retry-02-report")
+
+    held = Recipient.objects.get(campaign=campaign, phone=HELD_BACK)
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/recipients/{held.pk}/")
+    expect(page.locator("#recipient-status")).to_have_text("Read")
+    first = page.locator("#attempt-1")
+    expect(first).to_have_attribute("data-status", "failed")
+    expect(first.locator("li[data-kind=status]")).to_have_count(2)
+    expect(first).to_contain_text("WhatsApp held back this marketing message")
+    latest = page.locator("#attempt-2.latest")
+    expect(latest).to_have_attribute("data-status", "read")
+    statuses = latest.locator("li[data-kind=status]")
+    assert statuses.evaluate_all("els => els.map(e => e.dataset.status)") == [
+        "enqueued", "sent", "delivered", "read",
+    ]  # fmt: skip
+    expect(latest.locator("li[data-kind=exchange]")).to_have_count(1)
+    screenshot(page, "retry-03-recipient-two-attempts")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "retry-04-recipient-two-attempts-phone")

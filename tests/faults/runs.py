@@ -25,12 +25,18 @@ from django.db.utils import InterfaceError, OperationalError
 from django.urls import reverse
 
 from campaigns import services
-from campaigns.models import Campaign, CampaignState, Recipient, RecipientStatus
+from campaigns.models import (
+    Campaign,
+    CampaignState,
+    Recipient,
+    RecipientStatus,
+    SendAttempt,
+    WebhookEvent,
+    WebhookState,
+)
 from gupshup_admin.models import (
     ApiExchange,
     ExchangeOutcome,
-    WebhookEvent,
-    WebhookState,
 )
 from gupshup_admin.simulator import DEMO, Simulator
 from tests.factories import sim_app, sim_campaign
@@ -176,10 +182,16 @@ def account(campaign: Campaign, sim: Simulator) -> Accounting:
             accepted[f"+{request['destination']}"].append(request)
     for row in rows:
         _check_row(row, accepted[row.phone])
-    refs = [f"recipient:{row.pk}" for row in rows]
+    refs = attempt_refs([row.pk for row in rows])
     hanging = ApiExchange.objects.filter(ref__in=refs, outcome=ExchangeOutcome.SENDING)
     assert not hanging.exists(), f"exchanges left sending: {list(hanging)}"
     return result
+
+
+def attempt_refs(recipient_pks: list[int]) -> list[str]:
+    """What the exchanges of these recipients' attempts are filed under."""
+    attempts = SendAttempt.objects.filter(recipient_id__in=recipient_pks)
+    return [attempt.exchange_ref for attempt in attempts]
 
 
 def _check_row(row: Recipient, accepted: list[dict[str, Any]]) -> None:
@@ -187,9 +199,11 @@ def _check_row(row: Recipient, accepted: list[dict[str, Any]]) -> None:
     if row.status in (S.FAILED, S.UNKNOWN):
         assert row.error_code and row.error_message, f"no reason: {said}"
     if accepted:
-        # The message id the simulator handed out is the one the row keeps
-        # (set by the answer, or by its callback for an unknown send).
-        assert row.message_id in ("", accepted[0]["message_id"]), said
-        assert row.message_id or row.status == S.UNKNOWN, said
+        # The message id the simulator handed out is the one the latest attempt
+        # keeps (set by the answer, or by its callback for an unknown send).
+        latest = row.latest_attempt
+        message_id = latest.message_id if latest is not None else ""
+        assert message_id in ("", accepted[0]["message_id"]), said
+        assert message_id or row.status == S.UNKNOWN, said
     else:
         assert row.status in (S.FAILED, S.CANCELLED), f"never accepted: {said}"

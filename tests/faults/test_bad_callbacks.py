@@ -24,11 +24,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns import tasks
-from campaigns.models import Campaign, Recipient, RecipientStatus, StatusEvent
-from gupshup_admin.models import WebhookEvent, WebhookState
+from campaigns.models import (
+    Campaign,
+    Recipient,
+    RecipientStatus,
+    StatusEvent,
+    WebhookEvent,
+    WebhookState,
+)
 from gupshup_admin.simulator import DEMO
 from gupshup_admin.simulator.payloads import SentMessage, v2_body, v3_body
-from tests.factories import sim_campaign
+from tests.factories import attempt_sent, sim_campaign
 from tests.faults.profile import BAD_INPUT
 from tests.faults.table import FaultTable
 
@@ -226,13 +232,11 @@ def test_a_flood_of_malformed_callbacks_is_answered_stored_and_never_breaks_the_
 
 
 def _submitted(campaign: Campaign, sent: SentMessage) -> Recipient:
-    return Recipient.objects.create(
-        campaign=campaign,
-        phone=f"+{sent.destination}",
-        params=["Asha", "20%"],
-        status=RecipientStatus.SUBMITTED,
-        message_id=sent.gs_id,
+    row = Recipient.objects.create(
+        campaign=campaign, phone=f"+{sent.destination}", params=["Asha", "20%"]
     )
+    attempt_sent(row, message_id=sent.gs_id)
+    return row
 
 
 def _post_all(
@@ -287,7 +291,9 @@ def _check_applied(rows: list[Recipient], tally: Tally) -> None:
     for row in rows:
         row.refresh_from_db()
         timeline = Counter(
-            StatusEvent.objects.filter(recipient=row).values_list("status", flat=True)
+            StatusEvent.objects.filter(attempt__recipient=row).values_list(
+                "status", flat=True
+            )
         )
         done = row.status == RecipientStatus.READ and timeline == Counter(STATUSES)
         tally.applied += done

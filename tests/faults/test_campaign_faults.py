@@ -17,7 +17,15 @@ import pytest
 from gupshup_admin.models import ApiExchange, SendRateBucket
 from gupshup_admin.simulator import Simulator, magic
 from tests.factories import phones
-from tests.faults.runs import READ_TIMEOUT, WORKERS, S, account, settle, start_campaign
+from tests.faults.runs import (
+    READ_TIMEOUT,
+    WORKERS,
+    S,
+    account,
+    attempt_refs,
+    settle,
+    start_campaign,
+)
 from tests.faults.table import FaultTable
 from tests.workers import ScriptedAnswers, WorkerPool
 
@@ -55,7 +63,7 @@ def test_a_lost_answer_makes_the_send_unknown_never_resent_then_its_callback_set
     assert sorted(f"+{r['destination']}" for r in faulty) == sorted(lost_answers)
     rows = campaign.recipients.filter(phone__in=lost_answers)
     unknown = ApiExchange.objects.filter(
-        ref__in=[f"recipient:{pk}" for pk in rows.values_list("pk", flat=True)],
+        ref__in=attempt_refs(list(rows.values_list("pk", flat=True))),
         error_class="OutcomeUnknownError",
     )
     assert unknown.count() == len(lost_answers), "each was unknown after its answer"

@@ -66,7 +66,7 @@ PAGES: list[tuple[str, str, set[str]]] = [
 ADMIN_ACCESS: dict[str, dict[str, str]] = {
     "gupshup_admin.template": {M: "view", AP: "view", R: "view"},
     "gupshup_admin.apiexchange": {R: "view"},
-    "gupshup_admin.webhookevent": {R: "view"},
+    "campaigns.webhookevent": {R: "view"},
     "campaigns.campaign": {M: "change", AP: "view", R: "view"},
     "campaigns.recipient": {M: "view", AP: "view", R: "view"},
     "media_library.mediafile": {M: "change", AP: "view", R: "view"},

@@ -12,13 +12,18 @@ from django.utils import timezone
 from PIL import Image
 
 from campaigns import drafts, imports
-from campaigns.models import Campaign, CampaignKind, Recipient, RecipientImport
+from campaigns.models import (
+    Campaign,
+    CampaignKind,
+    Recipient,
+    RecipientImport,
+    WebhookEvent,
+)
 from gupshup_admin.models import (
     ApiExchange,
     CommBoxChannel,
     PartnerApp,
     Provider,
-    WebhookEvent,
 )
 from media_library import services as media_services
 from media_library.models import MediaFile, MediaState, ProviderMedia

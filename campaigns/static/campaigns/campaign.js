@@ -61,13 +61,16 @@
     let asked = 0;
     form.addEventListener("change", async () => {
       const codes = Array.from(form.querySelectorAll("input[name=code]:checked")).map((box) => box.value);
+      const include = form.querySelector("input[name=include_permanent]:checked");
       const mine = ++asked;
       if (!codes.length) {
         text.textContent = "Tick the errors whose recipients should be sent again.";
         button.disabled = true;
         return;
       }
-      const query = new URLSearchParams(codes.map((code) => ["code", code]));
+      const pairs = codes.map((code) => ["code", code]);
+      if (include) pairs.push(["include_permanent", "1"]);
+      const query = new URLSearchParams(pairs);
       try {
         const response = await fetch(form.dataset.previewUrl + "?" + query, { headers: { Accept: "application/json" } });
         const data = await response.json();

@@ -1,11 +1,16 @@
-"""What comes in from Gupshup: each callback, stored raw, and the drain flag."""
+"""What comes in from Gupshup: each callback, stored raw, and the drain flag.
+
+The drain (`campaigns/drain.py`) turns delivery statuses into attempts' timelines
+and template changes into the synced templates; the endpoint is
+`campaigns/webhooks.py`.
+"""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
 
-from gupshup_admin.models.partner_apps import PartnerApp
+from gupshup_admin.models import PartnerApp
 
 
 class WebhookState(models.TextChoices):
@@ -46,7 +51,12 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["partner_app", "-received_at"])]
+        indexes = [
+            models.Index(
+                fields=["partner_app", "-received_at"],
+                name="webhook_event_app_received",
+            )
+        ]
 
     def __str__(self) -> str:
         return (
