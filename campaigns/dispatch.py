@@ -219,17 +219,9 @@ def _send_claimed(
 ) -> Outcome | SendAttempt:
     """Send one claimed recipient. Returns the accepted attempt, or how it was
     settled otherwise."""
-    # Touch the claim right before the request: proves we still hold it, that the
-    # campaign still runs, and keeps recovery away while the request is in flight.
-    if not send_sql.touch(recipient, claim):
+    attempt = send_sql.attempt_begin(recipient, campaign.partner_app_id, claim)
+    if attempt is None:
         return Outcome.STOP
-    attempt = SendAttempt.objects.create(
-        recipient=recipient,
-        campaign_id=campaign.pk,
-        partner_app_id=campaign.partner_app_id,
-        number=recipient.attempts + 1,
-        claim=claim,
-    )
     try:
         message_id, wa_id, exchange_id = _request(campaign, recipient, attempt, image)
     except (ProviderError, ApplicationError) as exc:

@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='sendattempt',
             name='campaign',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.campaign'),
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.campaign'),
         ),
         migrations.AddField(
             model_name='sendattempt',
@@ -52,12 +52,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='sendattempt',
             name='partner_app',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='gupshup_admin.partnerapp'),
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='gupshup_admin.partnerapp'),
         ),
         migrations.AddField(
             model_name='sendattempt',
             name='recipient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='send_attempts', to='campaigns.recipient'),
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='send_attempts', to='campaigns.recipient'),
         ),
         migrations.AddField(
             model_name='recipient',
@@ -67,6 +67,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='statusevent',
             name='attempt',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='campaigns.sendattempt'),
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='campaigns.sendattempt'),
         ),
     ]

@@ -36,14 +36,23 @@ class SendAttempt(models.Model):
     read and failed; `submitted_at` is set exactly when Gupshup accepted it.
     """
 
+    # No index of their own for the recipient and the campaign: the unique
+    # (recipient, number) and the (campaign, …) indexes below start with them,
+    # and every index is written on each send (bench/dispatch_rate.py).
     recipient = models.ForeignKey(
-        Recipient, on_delete=models.CASCADE, related_name="send_attempts"
+        Recipient,
+        on_delete=models.CASCADE,
+        related_name="send_attempts",
+        db_index=False,
     )
     # The recipient's campaign and app, kept here so that a campaign's attempts
     # and a callback's lookup need no join.
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # Not indexed: only deleting an app looks attempts up by it.
     partner_app = models.ForeignKey(
-        PartnerApp, on_delete=models.PROTECT, related_name="+"
+        PartnerApp, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     number = models.PositiveSmallIntegerField(help_text="1 for the first attempt.")
     status = models.CharField(
@@ -83,6 +92,13 @@ class SendAttempt(models.Model):
                 fields=["campaign", "submitted_at"], name="send_attempt_submitted"
             ),
             models.Index(fields=["campaign", "status"], name="send_attempt_status"),
+            # Unknown sends without a message id: the few a callback may find
+            # by the number it went to (callbacks.py), without a scan.
+            models.Index(
+                fields=["recipient"],
+                name="send_attempt_unknown_unnamed",
+                condition=models.Q(status="unknown", message_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,12 +122,14 @@ class StatusEvent(models.Model):
     replayed callback changes nothing.
     """
 
+    # Found by the unique (attempt, status) index, which starts with it.
     attempt = models.ForeignKey(
         SendAttempt,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="events",
+        db_index=False,
     )
     partner_app = models.ForeignKey(
         PartnerApp, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
