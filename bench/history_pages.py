@@ -221,7 +221,7 @@ def populate(rows: int) -> tuple[list[tuple[int, int]], int, int]:
             "campaigns_statusevent",
         )
         for table in tables:
-            cursor.execute(f"VACUUM ANALYZE campaigns_{table}")
+            cursor.execute(f"VACUUM ANALYZE {table}")
     return campaigns, events, attempts
 
 

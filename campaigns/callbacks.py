@@ -104,10 +104,12 @@ def status_items_apply(items: Sequence[StatusItem], *, park: bool = True) -> set
     if not items:
         return set()
     attempts = _Attempts(items)
-    unmatched = [item for item in items if attempts.find(item) is None]
+    unmatched = []
     for item in items:
         found = attempts.find(item)
-        if found is not None:
+        if found is None:
+            unmatched.append(item)
+        else:
             found.items.append(item)
     attempts.apply()
     if park:
