@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from campaigns import retries, services
 from campaigns.models import (
+    AttemptStatus,
     Campaign,
     CampaignState,
     Recipient,
@@ -20,7 +21,7 @@ from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import HealthStatus
 from media_library import services as media_services
 from media_library.models import MediaState, ProviderMedia
-from tests.factories import phones, sim_campaign
+from tests.factories import attempt_sent, phones, sim_campaign
 
 
 @pytest.fixture
@@ -179,7 +180,7 @@ def test_an_operator_resolves_unknown_recipients(draft: Campaign) -> None:
     Campaign.objects.filter(pk=draft.pk).update(state=CampaignState.COMPLETED)
     draft.refresh_from_db()
     rows = list(draft.recipients.order_by("pk"))
-    draft.recipients.update(status=RecipientStatus.UNKNOWN)
+    unknown = [attempt_sent(row, status=AttemptStatus.UNKNOWN) for row in rows]
     resolve = retries.recipients_resolve_unknown
     qs = Recipient.objects.filter
     assert resolve(recipients=qs(pk=rows[0].pk), outcome="submitted", user_id=1) == 1
@@ -187,6 +188,12 @@ def test_an_operator_resolves_unknown_recipients(draft: Campaign) -> None:
     assert resolve(recipients=qs(pk=rows[2].pk), outcome="resend", user_id=1) == 1
     statuses = [r.status for r in draft.recipients.order_by("pk")]
     assert statuses[:3] == ["submitted", "failed", "pending"]
+    # The verdict is the attempt's too; a resend will be a new attempt.
+    for attempt in unknown:
+        attempt.refresh_from_db()
+    assert [a.status for a in unknown[:3]] == ["submitted", "failed", "unknown"]
+    assert unknown[0].submitted_at == unknown[0].created_at
+    assert unknown[1].failed_at is not None and unknown[1].error_code == "operator"
     draft.refresh_from_db()
     assert draft.state == CampaignState.RUNNING, "a resend runs the campaign again"
     # Only unknown rows are touched.
