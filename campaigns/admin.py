@@ -17,6 +17,7 @@ from campaigns.admin_history import (  # also registers the WebhookEvent admin
     EstimatedCountPaginator,
     SendAttemptInline,
 )
+from campaigns.forms import CampaignAdminForm
 from campaigns.models import (
     Campaign,
     CampaignState,
@@ -116,9 +117,10 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["partner_app", "created_by"]
     search_fields = ["name"]
     date_hierarchy = "created_at"
-    # Not the app: its autocomplete needs the app admin, which marketers may not
-    # see (token hints); a plain list of app names is enough for a handful.
-    autocomplete_fields = ["template", "media_file"]
+    # The campaign page's form, so an edit here is checked as a new campaign is
+    # (the template fits the app and the loaded recipients, a direct message
+    # needs a CAPI app), with its lists of approved templates and images.
+    form = CampaignAdminForm
     readonly_fields = CAMPAIGN_RECORD
     fields = (*CAMPAIGN_CONTENT, *CAMPAIGN_RECORD)
     inlines = [RecipientImportInline]

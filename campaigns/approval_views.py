@@ -53,6 +53,7 @@ def campaign_approve(request: HttpRequest, pk: int) -> HttpResponse:
         "fingerprint": approvals.campaign_fingerprint(
             campaign=campaign, audience=audience
         ),
+        "image": approvals.campaign_image_sent(campaign=campaign),
         "is_author": request.user.pk in authors,
         "decidable": campaign.state in approvals.DECIDABLE,
         "is_template": campaign.kind == CampaignKind.TEMPLATE,

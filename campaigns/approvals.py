@@ -3,15 +3,19 @@ starts only once someone other than its author has approved exactly what it
 will send.
 
 An approval freezes the audience and the content: it stores the recipient count
-and a fingerprint of the app, kind, template, image, caption and recipients.
+and a fingerprint of what recipients receive: the app, the kind, the template
+and its version (body, slots, header, buttons), the image's bytes (their
+sha256) and how they go out (uploaded from the library, or fetched by Gupshup
+from the file's public link), the caption and the recipients.
 Loading more recipients or editing what is sent after the approval voids it (the
 author is not refused: late numbers are normal, but they need a second look); a
 campaign that changed in any other way fails the fingerprint check at start and
 its approval is voided then. A rejection, with its reason, blocks the start until
 an approver approves it, whatever the size.
 
-Authors are the campaign's creator and everyone who loaded recipients into it;
-none of them may approve or reject it, not even a superuser.
+Authors are the campaign's creator, everyone who loaded recipients into it and
+everyone who edited it; none of them may approve or reject it, not even a
+superuser.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from audit.models import AuditAction
+from audit.selectors import audit_events_for
 from audit.services import audit_record
 from campaigns.models import ApprovalState, Campaign, CampaignState
 from gupshup_admin.exceptions import ApplicationError
@@ -51,23 +56,53 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
 def campaign_fingerprint(
     *, campaign: Campaign, audience: Audience | None = None
 ) -> str:
-    """A hash of everything an approver looks at: what is sent, through which
-    app, to whom (the recipients' params are frozen on rows that are never
+    """A hash of what recipients receive and who they are: the app, the kind,
+    the template with its version, the image's bytes and how they are sent, the
+    caption and the recipients (their params are frozen on rows that are never
     edited, so the count and the newest id stand for them)."""
     audience = audience or campaign_audience(campaign=campaign)
     template = campaign.template
+    image = campaign_image_sent(campaign=campaign)
     parts = {
         "app": campaign.partner_app_id,
         "kind": campaign.kind,
-        "template": [template.pk, template.body, template.slot_count]
+        "template": [
+            template.pk,
+            template.gupshup_id,
+            template.language_code,
+            template.body,
+            template.slot_count,
+            template.header_type,
+            template.container_meta,
+        ]
         if template
         else None,
-        "media": campaign.media_file_id,
+        "media": [campaign.media_file_id, image.sha256, image.link],
         "caption": campaign.caption,
         "audience": [audience.count, audience.last_pk],
     }
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ImageSent:
+    """How a campaign's image reaches recipients."""
+
+    sha256: str  # the bytes in the library
+    link: str  # the public link Gupshup fetches, or "" when the bytes are uploaded
+
+    @property
+    def by_link(self) -> bool:
+        return bool(self.link)
+
+
+def campaign_image_sent(*, campaign: Campaign) -> ImageSent:
+    """A file with a public link is mirrored by that link (Gupshup fetches it),
+    and sent by it when no media id is valid: recipients get what it serves.
+    Without one, the library's bytes are uploaded."""
+    media = campaign.media_file
+    return ImageSent(sha256=media.sha256, link=media.public_url or "")
 
 
 @dataclass(frozen=True)
@@ -165,11 +200,19 @@ def campaign_approval_recheck_locked(*, campaign: Campaign) -> None:
 
 
 def campaign_authors(*, campaign: Campaign) -> set[int]:
-    """The ids of who created the campaign or loaded its recipients."""
+    """The ids of who created the campaign, loaded its recipients or edited it
+    (the audit trail's "edited" lines)."""
     loaders = campaign.imports.exclude(created_by=None).values_list(
         "created_by_id", flat=True
     )
-    return {pk for pk in [campaign.created_by_id, *loaders] if pk is not None}
+    editors = (
+        audit_events_for(target=campaign)
+        .filter(action=AuditAction.CAMPAIGN_EDITED)
+        .exclude(actor=None)
+        .values_list("actor_id", flat=True)
+    )
+    people = [campaign.created_by_id, *loaders, *editors]
+    return {pk for pk in people if pk is not None}
 
 
 def _may_decide(campaign: Campaign, user: Person, doing: str) -> None:
@@ -177,8 +220,8 @@ def _may_decide(campaign: Campaign, user: Person, doing: str) -> None:
         raise ApplicationError(f"You may not {doing} campaigns: ask an approver.")
     if user.pk in campaign_authors(campaign=campaign):
         raise ApplicationError(
-            f"You may not {doing} {campaign}: you created it or loaded its "
-            "recipients, and four eyes means someone else decides."
+            f"You may not {doing} {campaign}: you created it, loaded its "
+            "recipients or edited it, and four eyes means someone else decides."
         )
     if campaign.state not in DECIDABLE:
         raise ApplicationError(

@@ -129,7 +129,8 @@ def _lease_beat(campaign_id: int, slot: int, token: str) -> bool:
 
 
 def _image(campaign: Campaign) -> Image | None:
-    """The image to send: the app's media id, else the file's public link.
+    """The image to send: the app's media id, else the file's public link
+    (https only: what an approver approved, and what Gupshup fetches safely).
 
     Pauses the campaign (and returns None) when there is neither.
     """
@@ -144,7 +145,7 @@ def _image(campaign: Campaign) -> Image | None:
         and row.expires_at > now
     ):
         return Image(media_id=row.media_id)
-    if campaign.media_file.public_url:
+    if campaign.media_file.public_url.startswith("https://"):
         return Image(link=campaign.media_file.public_url)
     campaign_pause_for(
         campaign,

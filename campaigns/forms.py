@@ -93,26 +93,35 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         now = timezone.now()
+        # The admin leaves out the fields a user may only read.
         fields = self.fields
-        fields["partner_app"].queryset = PartnerApp.objects.filter(  # type: ignore[attr-defined]
-            is_active=True
-        )
-        fields["template"].queryset = Template.objects.filter(  # type: ignore[attr-defined]
-            status__iexact="APPROVED", header_type="IMAGE", is_present=True
-        ).select_related("app")
-        ready = ProviderMedia.objects.filter(
-            partner_app__isnull=False, state=MediaState.READY, expires_at__gt=now
-        ).select_related("partner_app")
-        fields["media_file"].queryset = MediaFile.objects.filter(  # type: ignore[attr-defined]
-            kind="image"
-        ).prefetch_related(Prefetch("mirrors", queryset=ready, to_attr="ready_mirrors"))
-        fields["kind"].choices = CampaignKind.choices  # type: ignore[attr-defined]
-        fields["kind"].initial = CampaignKind.TEMPLATE
-        fields["caption"].help_text = "Sent under the image (direct messages only)."
-        fields["scheduled_at"].help_text = (
-            f"Leave blank to send as soon as you press Start. Time zone: "
-            f"{settings.TIME_ZONE}."
-        )
+        if "partner_app" in fields:
+            fields["partner_app"].queryset = PartnerApp.objects.filter(  # type: ignore[attr-defined]
+                is_active=True
+            )
+        if "template" in fields:
+            fields["template"].queryset = Template.objects.filter(  # type: ignore[attr-defined]
+                status__iexact="APPROVED", header_type="IMAGE", is_present=True
+            ).select_related("app")
+        if "media_file" in fields:
+            ready = ProviderMedia.objects.filter(
+                partner_app__isnull=False, state=MediaState.READY, expires_at__gt=now
+            ).select_related("partner_app")
+            fields["media_file"].queryset = MediaFile.objects.filter(  # type: ignore[attr-defined]
+                kind="image"
+            ).prefetch_related(
+                Prefetch("mirrors", queryset=ready, to_attr="ready_mirrors")
+            )
+        if "kind" in fields:
+            fields["kind"].choices = CampaignKind.choices  # type: ignore[attr-defined]
+            fields["kind"].initial = CampaignKind.TEMPLATE
+        if "caption" in fields:
+            fields["caption"].help_text = "Sent under the image (direct messages only)."
+        if "scheduled_at" in fields:
+            fields["scheduled_at"].help_text = (
+                f"Leave blank to send as soon as you press Start. Time zone: "
+                f"{settings.TIME_ZONE}."
+            )
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
@@ -129,6 +138,8 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
                     f"{template} belongs to {template.app}, not to {app}: choose "
                     f"one of {app}'s templates.",
                 )
+            else:
+                self._check_slots_fit_the_recipients(template)
         elif kind == CampaignKind.DIRECT:
             data["template"] = None
             if app is not None and not app.is_capi:
@@ -139,6 +150,23 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
                 )
         return data
 
+    def _check_slots_fit_the_recipients(self, template: Template) -> None:
+        """The recipients already loaded carry one value per slot of the
+        template they were loaded for; another template must have as many."""
+        if self.instance.pk is None:
+            return
+        loaded = self.instance.recipients.values_list("params", flat=True).first()
+        if loaded is None or len(loaded) == template.slot_count:
+            return
+        values = len(loaded)
+        self.add_error(
+            "template",
+            f"The recipients loaded have {values} value{'s' if values != 1 else ''} "
+            f"each, but {template} has {template.slot_count} slot"
+            f"{'s' if template.slot_count != 1 else ''}: choose a template with "
+            f"{values}, or make a new campaign for this one.",
+        )
+
     def clean_scheduled_at(self) -> datetime | None:
         when: datetime | None = self.cleaned_data.get("scheduled_at")
         if when is not None and when <= timezone.now():
@@ -147,6 +175,16 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
                 "you press Start."
             )
         return when
+
+
+class CampaignAdminForm(CampaignForm):
+    """The same checks in the admin, with the admin's own date and time widget."""
+
+    class Meta(CampaignForm.Meta):
+        widgets = {
+            "kind": forms.RadioSelect,
+            "caption": forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        }
 
 
 class _RecipientsForm(forms.Form):

@@ -22,6 +22,7 @@ from campaigns.models import (
 )
 from gupshup_admin.models import ApiExchange, Template
 from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig
+from media_library.models import MediaFile, ProviderMedia
 from tests.factories import phones, sim_campaign
 
 
@@ -246,3 +247,19 @@ def test_a_callback_that_beat_its_send_is_attached_right_after_the_send(
     assert recipient.status == "enqueued"
     early.refresh_from_db()
     assert early.state == WebhookState.PROCESSED
+
+
+def test_an_image_with_only_a_plain_http_link_is_not_sent_by_it(
+    db: None, sim: Simulator, settings: Any
+) -> None:
+    campaign = sim_campaign(phones=phones(2))
+    start(campaign, settings)
+    ProviderMedia.objects.filter(media_file=campaign.media_file_id).delete()
+    MediaFile.objects.filter(pk=campaign.media_file_id).update(
+        public_url="http://cdn.example.com/banner.jpg"
+    )
+    run_senders(campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.PAUSED
+    assert "no valid media id" in campaign.state_reason
+    assert sim.requests("template_msg") == []

@@ -26,6 +26,8 @@ from campaigns.models import (
     Recipient,
 )
 from gupshup_admin.exceptions import ApplicationError
+from gupshup_admin.models import Template
+from media_library.models import MediaFile, ProviderMedia
 from tests.factories import phones, ready_media, sim_app, sim_template
 
 THRESHOLD = 3
@@ -130,9 +132,13 @@ def test_approved_by_another_person_it_starts(
 
 def test_the_author_cannot_approve_their_own_campaign(ada: User, arjun: User) -> None:
     campaign = campaign_by(ada, THRESHOLD + 1)  # Ada may approve, but not this one
-    with pytest.raises(ApplicationError, match="you created it or loaded"):
+    with pytest.raises(
+        ApplicationError, match="you created it, loaded its recipients or edited it"
+    ):
         approve(campaign, ada)
-    with pytest.raises(ApplicationError, match="you created it or loaded"):
+    with pytest.raises(
+        ApplicationError, match="you created it, loaded its recipients or edited it"
+    ):
         approvals.campaign_reject(campaign=campaign, user=ada, reason="No.")
     assert Campaign.objects.get().approval == ApprovalState.NONE
 
@@ -142,7 +148,9 @@ def test_whoever_loaded_recipients_cannot_approve_either(
 ) -> None:
     campaign = campaign_by(maya, 2)
     load(campaign, ada, 2, start=50)
-    with pytest.raises(ApplicationError, match="you created it or loaded"):
+    with pytest.raises(
+        ApplicationError, match="you created it, loaded its recipients or edited it"
+    ):
         approve(campaign, ada)
     assert approve(campaign, arjun).approval == ApprovalState.APPROVED
 
@@ -169,7 +177,10 @@ def test_the_author_sees_why_on_the_approval_screen_and_has_no_buttons(
         {"fingerprint": approvals.campaign_fingerprint(campaign=campaign)},
         follow=True,
     )
-    assert "you created it or loaded its recipients" in response.content.decode()
+    assert (
+        "you created it, loaded its recipients or edited it"
+        in response.content.decode()
+    )
     assert Campaign.objects.get().approval == ApprovalState.NONE
 
 
@@ -330,3 +341,97 @@ def test_the_campaign_page_says_it_waits_for_approval_and_links_the_screen(
     client.force_login(arjun)
     html = client.get(detail).content.decode()
     assert "Approved by arjun" in html and 'data-action="start"' in html
+
+
+# --- the approval pins what recipients receive ------------------------------------
+
+
+def test_a_new_public_link_for_the_image_voids_the_approval_at_the_start(
+    maya: User, arjun: User
+) -> None:
+    """The attack: approve, point the library file at another picture, let the
+    media id lapse: the campaign would send what the link serves."""
+    campaign = approve(campaign_by(maya, THRESHOLD + 1), arjun)
+    MediaFile.objects.filter(pk=campaign.media_file_id).update(
+        public_url="https://cdn.example.com/something-else.jpg"
+    )
+    ProviderMedia.objects.filter(media_file=campaign.media_file_id).delete()
+    with pytest.raises(ApplicationError, match="changed after arjun approved it"):
+        start(campaign, arjun)
+    assert Campaign.objects.get(pk=campaign.pk).approval == ApprovalState.VOIDED
+
+
+def test_a_template_resynced_with_other_buttons_voids_the_approval_at_the_start(
+    maya: User, arjun: User
+) -> None:
+    campaign = approve(campaign_by(maya, THRESHOLD + 1), arjun)
+    assert campaign.template is not None
+    Template.objects.filter(pk=campaign.template.pk).update(
+        container_meta={"buttons": [{"type": "URL", "url": "https://elsewhere"}]}
+    )
+    with pytest.raises(ApplicationError, match="changed after arjun approved it"):
+        start(campaign, arjun)
+
+
+def test_the_approval_screen_says_how_the_image_goes_out(
+    client: Client, maya: User, arjun: User
+) -> None:
+    campaign = campaign_by(maya, THRESHOLD + 1)
+    client.force_login(arjun)
+    screen = reverse("campaigns:approve", args=[campaign.pk])
+    uploaded = client.get(screen).content.decode()
+    assert "Sent as these exact bytes" in uploaded
+    assert campaign.media_file.sha256[:12] in uploaded
+    MediaFile.objects.filter(pk=campaign.media_file_id).update(
+        public_url="https://cdn.example.com/banner.jpg"
+    )
+    linked = client.get(screen).content.decode()
+    assert "Sent by its public link" in linked
+    assert "https://cdn.example.com/banner.jpg" in linked
+
+
+def test_whoever_edited_the_content_cannot_approve_it(
+    client: Client, maya: User, ada: User
+) -> None:
+    campaign = campaign_by(maya, THRESHOLD + 1)
+    drafts.campaign_update(
+        campaign=campaign, changed=["caption"], user_id=ada.pk
+    )  # an admin's edit in the admin
+    with pytest.raises(ApplicationError, match="or edited it"):
+        approve(campaign, ada)
+
+
+def test_the_admin_refuses_a_template_whose_slots_do_not_fit_the_recipients(
+    client: Client, maya: User
+) -> None:
+    campaign = campaign_by(maya, 2)  # loaded with two values each
+    no_slots = Template.objects.create(
+        app=campaign.partner_app,
+        gupshup_id="5a9a1b72-0000-4000-8000-00000000000a",
+        element_name="plain_image",
+        status="APPROVED",
+        template_type="IMAGE",
+        body="Our spring sale is on!",
+        slot_count=0,
+        header_type="IMAGE",
+    )
+    client.force_login(maya)
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None
+    }
+    data.update(
+        {
+            "template": no_slots.pk,
+            "imports-TOTAL_FORMS": "0",
+            "imports-INITIAL_FORMS": "0",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["template"]
+    assert "have 2 values each" in errors[0] and "0 slots" in errors[0]
+    assert Campaign.objects.get(pk=campaign.pk).template != no_slots
