@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 
 from campaigns import timeline
-from campaigns.models import SendAttempt, StatusEvent, WebhookEvent
+from campaigns.models import RefusedCallback, SendAttempt, StatusEvent, WebhookEvent
 from gupshup_admin.admin.base import ReadOnlyAdmin
 
 CHANGE_LIST_TEMPLATE = "campaigns/report_change_list.html"
@@ -169,6 +169,44 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     def pretty_body(self, obj: WebhookEvent) -> str:
         return format_html(
             '<pre class="callback-body">{}</pre>', timeline.pretty_json(obj.body)
+        )
+
+
+REFUSED_FIELDS = [
+    "partner_app",
+    "app_number",
+    "remote_addr",
+    "reason",
+    "count",
+    "first_at",
+    "last_at",
+    "pretty_sample_headers",
+    "pretty_sample_body",
+]
+
+
+@admin.register(RefusedCallback)
+class RefusedCallbackAdmin(ReadOnlyAdmin):
+    """Refused callbacks, counted per app, source and reason."""
+
+    list_display = ["last_at", "partner_app", "remote_addr", "reason", "count"]
+    list_filter = ["reason", "partner_app"]
+    list_select_related = ["partner_app"]
+    search_fields = ["remote_addr"]
+    date_hierarchy = "last_at"
+    fields = tuple(REFUSED_FIELDS)
+    readonly_fields = REFUSED_FIELDS
+
+    @admin.display(description="latest headers")
+    def pretty_sample_headers(self, obj: RefusedCallback) -> str:
+        return format_html(
+            "<pre>{}</pre>", timeline.pretty_json_value(obj.sample_headers)
+        )
+
+    @admin.display(description="latest body (cut short)")
+    def pretty_sample_body(self, obj: RefusedCallback) -> str:
+        return format_html(
+            '<pre class="callback-body">{}</pre>', timeline.pretty_json(obj.sample_body)
         )
 
 

@@ -11,18 +11,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from campaigns.callbacks import parked_events_exist, parked_may_exist
 from campaigns.drain import webhook_event_process, webhook_events_process_batch
-from campaigns.models import WebhookDrain, WebhookEvent, WebhookState
+from campaigns.models import (
+    RefusedCallback,
+    WebhookDrain,
+    WebhookEvent,
+    WebhookState,
+)
 from gupshup_admin.models import PartnerApp
 from gupshup_admin.providers.masking import mask_value
 from gupshup_admin.taskutils import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
-REJECTED_BODY_CHARS = 2000
+REFUSED_SAMPLE_CHARS = 2000
+REFUSED_LOG_EVERY = 1000
 DRAIN_BATCH = 200
 # Callbacks still unprocessed after this long get a drain from the tick.
 DRAIN_STALL_SECONDS = 60
@@ -98,25 +105,53 @@ def webhook_receive(
     return event
 
 
-def webhook_reject(
+def webhook_refuse(
     *,
-    app_id: int | None,
+    app_pk: int,
+    app_exists: bool,
     body: bytes,
     headers: Mapping[str, str],
     remote_addr: str | None,
     reason: str,
-) -> WebhookEvent:
-    """Keep a record of a refused callback (cut short); nothing is processed."""
-    logger.warning("Callback refused from %s: %s", remote_addr, reason)
-    return WebhookEvent.objects.create(
-        partner_app_id=app_id,
-        state=WebhookState.REJECTED,
-        body=_text(body[:REJECTED_BODY_CHARS]),
-        headers=_headers(headers),
-        remote_addr=remote_addr,
-        error=reason,
-        processed_at=timezone.now(),
-    )
+) -> RefusedCallback:
+    """Count a refused callback (wrong or missing secret, no such app) under its
+    app, source and reason, keeping it as the latest sample; nothing is
+    processed. One UPDATE per request once the source is known, so a flood
+    cannot fill a table; logged when a source first appears and every
+    REFUSED_LOG_EVERY after."""
+    now = timezone.now()
+    key = {
+        "app_number": app_pk if app_exists else 0,
+        "remote_addr": (remote_addr or "")[:45],
+        "reason": reason[:100],
+    }
+    sample = {
+        "sample_body": _text(body[:REFUSED_SAMPLE_CHARS]),
+        "sample_headers": {**_headers(headers), "url_app_id": str(app_pk)},
+        "last_at": now,
+    }
+    rows = RefusedCallback.objects.filter(**key)
+    for _ in range(2):
+        if rows.update(count=F("count") + 1, **sample):
+            break
+        try:
+            with transaction.atomic():
+                RefusedCallback.objects.create(
+                    partner_app_id=app_pk if app_exists else None,
+                    first_at=now,
+                    **key,
+                    **sample,
+                )
+        except IntegrityError:
+            continue  # another request made it first: count on it
+        logger.warning("Callback refused from %s: %s", remote_addr, reason)
+        break
+    refused = rows.get()
+    if refused.count % REFUSED_LOG_EVERY == 0:
+        logger.warning(
+            "%d callbacks refused from %s: %s", refused.count, remote_addr, reason
+        )
+    return refused
 
 
 def webhooks_drain_request() -> None:
@@ -239,8 +274,8 @@ def webhooks_replay(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> ReplayResult:
-    """Process stored callbacks again (never rejected ones). Idempotent."""
-    events = WebhookEvent.objects.exclude(state=WebhookState.REJECTED)
+    """Process stored callbacks again. Idempotent."""
+    events = WebhookEvent.objects.all()
     if app is not None:
         events = events.filter(partner_app=app)
     if since is not None:

@@ -119,12 +119,18 @@ def _in_order(entry: TimelineEntry) -> tuple[datetime, int, datetime]:
 
 def pretty_json_value(value: object) -> str:
     """A stored JSON value indented; empty when there is none."""
-    return json.dumps(value, indent=2, ensure_ascii=False) if value else ""
+    if not value:
+        return ""
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return str(value)
 
 
 def pretty_json(text: str) -> str:
-    """Indented JSON, or the text as it is when it is not JSON."""
+    """Indented JSON, or the text as it is when it is not JSON (or nested too
+    deeply to print: anyone may POST a body, and no page may break on one)."""
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text

@@ -45,12 +45,13 @@ def gupshup_callback(
     remote_addr = request.META.get("REMOTE_ADDR")
     if not ingest.callback_secret_ok(secret, presented):
         reason = (
-            f"no partner app {app_pk}"
+            "no such partner app"
             if secret is None
             else ("wrong secret" if presented else "no secret in the URL or header")
         )
-        ingest.webhook_reject(
-            app_id=None if secret is None else app_pk,
+        ingest.webhook_refuse(
+            app_pk=app_pk,
+            app_exists=secret is not None,
             reason=reason,
             body=body,
             headers=headers,

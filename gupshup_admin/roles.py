@@ -99,6 +99,7 @@ REVIEWER = Role(
         "gupshup_admin.view_template",
         "gupshup_admin.view_apiexchange",
         "campaigns.view_webhookevent",
+        "campaigns.view_refusedcallback",
         "audit.view_auditevent",
     ),
 )

@@ -20,7 +20,12 @@ from campaigns.models.campaigns import (
     SenderLease,
 )
 from campaigns.models.recipients import Recipient, RecipientImport, RecipientStatus
-from campaigns.models.webhooks import WebhookDrain, WebhookEvent, WebhookState
+from campaigns.models.webhooks import (
+    RefusedCallback,
+    WebhookDrain,
+    WebhookEvent,
+    WebhookState,
+)
 
 __all__ = [
     "ApprovalState",
@@ -31,6 +36,7 @@ __all__ = [
     "Recipient",
     "RecipientImport",
     "RecipientStatus",
+    "RefusedCallback",
     "SendAttempt",
     "SenderLease",
     "StatusEvent",

@@ -18,6 +18,7 @@ from campaigns.models import (
     Campaign,
     Recipient,
     RecipientStatus,
+    RefusedCallback,
     WebhookEvent,
     WebhookState,
 )
@@ -217,8 +218,8 @@ def stored_callbacks(db: None) -> list[WebhookEvent]:
         WebhookEvent.objects.create(
             partner_app=app,
             body="not json",
-            state=WebhookState.REJECTED,
-            error="wrong secret",
+            state=WebhookState.INVALID,
+            error="not JSON: Expecting value",
         )
     )
     return events
@@ -231,7 +232,7 @@ def test_callbacks_are_listed_with_filters_search_and_a_date_drilldown(
 ) -> None:
     with django_assert_max_num_queries(15):
         everything = client.get(CALLBACKS)
-    rejected = client.get(CALLBACKS, {"state__exact": "rejected"})
+    invalid = client.get(CALLBACKS, {"state__exact": "invalid"})
     searched = client.get(CALLBACKS, {"q": "not json"})
 
     html = everything.content.decode()
@@ -240,9 +241,7 @@ def test_callbacks_are_listed_with_filters_search_and_a_date_drilldown(
         assert f"column-{name}" in html
     assert 'id="changelist-filter"' in html and "xfull" not in html
     assert everything.context["cl"].date_hierarchy == "received_at"
-    assert [e.pk for e in rejected.context["cl"].result_list] == [
-        stored_callbacks[2].pk
-    ]
+    assert [e.pk for e in invalid.context["cl"].result_list] == [stored_callbacks[2].pk]
     assert [e.pk for e in searched.context["cl"].result_list] == [
         stored_callbacks[2].pk
     ]
@@ -263,3 +262,30 @@ def test_a_callback_page_is_read_only_with_its_body_pretty_printed(
     delete = reverse("admin:campaigns_webhookevent_delete", args=[event.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert WebhookEvent.objects.filter(pk=event.pk).exists()
+
+
+NESTED = "[" * 5000  # a RecursionError for json.loads, and anyone may POST it
+
+
+def test_no_stored_body_breaks_the_callback_pages(client: Client, db: None) -> None:
+    app = sim_app()
+    stored = WebhookEvent.objects.create(partner_app=app, body=NESTED)
+    webhook_event_process(event=stored)
+    anonymous = Client()
+    url = reverse("webhooks:gupshup", args=[app.pk])
+    assert (
+        anonymous.post(url, NESTED, content_type="application/json").status_code == 403
+    )
+    refused = RefusedCallback.objects.get()
+
+    pages = [
+        CALLBACKS,
+        reverse("admin:campaigns_webhookevent_change", args=[stored.pk]),
+        reverse("admin:campaigns_refusedcallback_changelist"),
+        reverse("admin:campaigns_refusedcallback_change", args=[refused.pk]),
+    ]
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+    body = client.get(pages[1]).content.decode()
+    assert "[[[[" in body  # shown as it came, not pretty-printed

@@ -12,6 +12,7 @@ from django.urls import reverse
 from campaigns.models import (
     Campaign,
     RecipientStatus,
+    RefusedCallback,
     WebhookDrain,
     WebhookEvent,
     WebhookState,
@@ -72,17 +73,19 @@ def test_the_secret_may_also_be_in_the_url(
 
 
 @pytest.mark.parametrize("secret", ["", "wrong-secret"])
-def test_a_wrong_or_missing_secret_is_403_logged_and_not_processed(
+def test_a_wrong_or_missing_secret_is_403_counted_and_not_processed(
     client: Client, campaign: Campaign, secret: str
 ) -> None:
     headers = {HEADER: secret} if secret else {}
     response = post(client, campaign, callback("v2-enqueued"), **headers)
     assert response.status_code == 403
-    event = WebhookEvent.objects.get()
-    assert event.state == WebhookState.REJECTED
-    assert event.error == (
+    assert not WebhookEvent.objects.exists()
+    refused = RefusedCallback.objects.get()
+    assert refused.reason == (
         "wrong secret" if secret else "no secret in the URL or header"
     )
+    assert (refused.partner_app, refused.count) == (campaign.partner_app, 1)
+    assert '"type": "message-event"' in refused.sample_body
     assert campaign.recipients.get().status == RecipientStatus.SUBMITTED
 
 
@@ -90,7 +93,23 @@ def test_an_unknown_app_is_403_like_a_wrong_secret(client: Client, db: None) -> 
     url = reverse("webhooks:gupshup", args=[999])
     response = client.post(url, "{}", content_type="application/json")
     assert response.status_code == 403
-    assert WebhookEvent.objects.get().error == "no partner app 999"
+    refused = RefusedCallback.objects.get()
+    assert (refused.app_number, refused.reason) == (0, "no such partner app")
+    assert refused.sample_headers["url_app_id"] == "999"
+
+
+def test_a_flood_of_refused_callbacks_is_one_counter_per_source(
+    client: Client, campaign: Campaign
+) -> None:
+    """Anyone can POST to a callback URL: a flood must not fill a table."""
+    for n in range(40):
+        post(client, campaign, f'{{"n": {n}}}', **{HEADER: "guess"})
+    for made_up in (1000, 1001, 1002):
+        client.post(reverse("webhooks:gupshup", args=[made_up]), "{}", "text/plain")
+    rows = {(r.reason, r.count) for r in RefusedCallback.objects.all()}
+    assert rows == {("wrong secret", 40), ("no such partner app", 3)}
+    assert RefusedCallback.objects.get(count=40).sample_body == '{"n": 39}'
+    assert not WebhookEvent.objects.exists()
 
 
 def test_malformed_json_is_stored_with_the_parse_error_and_answered_200(
@@ -171,7 +190,7 @@ def test_a_new_callback_secret_takes_effect_at_once_and_the_old_one_stops(
     )
     fresh = "a-brand-new-callback-secret"
     assert post(client, campaign, callback("v2-sent"), **{HEADER: fresh}).status_code
-    assert WebhookEvent.objects.filter(state=WebhookState.REJECTED).count() == 1
+    assert RefusedCallback.objects.get().count == 1
 
 
 @pytest.mark.parametrize("trouble", ["flag stuck", "flag row missing"])

@@ -67,6 +67,7 @@ ADMIN_ACCESS: dict[str, dict[str, str]] = {
     "gupshup_admin.template": {M: "view", AP: "view", R: "view"},
     "gupshup_admin.apiexchange": {R: "view"},
     "campaigns.webhookevent": {R: "view"},
+    "campaigns.refusedcallback": {R: "view"},
     "campaigns.campaign": {M: "change", AP: "view", R: "view"},
     "campaigns.recipient": {M: "view", AP: "view", R: "view"},
     "media_library.mediafile": {M: "change", AP: "view", R: "view"},
