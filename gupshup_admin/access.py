@@ -17,6 +17,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 
 from gupshup_admin.roles import roles_granting
 
@@ -69,10 +70,43 @@ def require_permission(request: HttpRequest, perm: str, *, doing: str) -> None:
 
 
 def permission_denied_page(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """The 403 page (`handler403`), in the admin's frame, saying why."""
+    """The 403 page (`handler403`), in the admin's frame, saying why. The admin's
+    own refusals come without a reason: the permission its page needs is named
+    here, with the roles that hold it."""
+    said = str(exception) or _admin_refusal(request) or ""
     context = {
         **admin.site.each_context(request),
         "title": "Not allowed",
-        "exception": str(exception),
+        "exception": said,
     }
     return render(request, "403.html", context, status=403)
+
+
+# The admin's URL names end in the page; each needs one kind of permission.
+_ADMIN_PAGES = {
+    "changelist": ("view", "see the list of {plural}"),
+    "change": ("view", "open this {name}"),
+    "history": ("view", "see the history of this {name}"),
+    "add": ("add", "add a {name}"),
+    "delete": ("delete", "delete this {name}"),
+}
+
+
+def _admin_refusal(request: HttpRequest) -> str | None:
+    """What the admin page refused needs, said as `denied_message` says it."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    if match.namespace != admin.site.name or not match.url_name:
+        return None
+    for model in admin.site._registry:
+        opts = model._meta
+        prefix = f"{opts.app_label}_{opts.model_name}_"
+        page = match.url_name.removeprefix(prefix)
+        if page != match.url_name and page in _ADMIN_PAGES:
+            kind, doing = _ADMIN_PAGES[page]
+            perm = f"{opts.app_label}.{kind}_{opts.model_name}"
+            words = {"name": opts.verbose_name, "plural": opts.verbose_name_plural}
+            return denied_message(perm, doing.format(**words))
+    return None
