@@ -160,6 +160,8 @@ AUTH_PASSWORD_VALIDATORS = [
     )
 ]
 LANGUAGE_CODE = "en-us"
+# One date and time format in the admin, the pages and the messages.
+FORMAT_MODULE_PATH = ["gupshup_admin.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

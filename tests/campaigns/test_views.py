@@ -406,7 +406,11 @@ def test_a_future_schedule_turns_start_into_schedule(client: Client) -> None:
     page = client.get(url("detail", campaign)).content.decode()
     assert "Schedule for" in page
     response = client.post(url("start", campaign), follow=True)
-    assert "is scheduled to start at" in messages_of(response)[0]
+    local = timezone.localtime(when)
+    # One date format everywhere, and one period at the end.
+    assert messages_of(response)[0] == (
+        f"Spring sale is scheduled to start at {local:%Y-%m-%d %H:%M}."
+    )
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.SCHEDULED
 
