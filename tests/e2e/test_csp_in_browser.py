@@ -103,6 +103,11 @@ def test_every_custom_page_works_under_the_strict_policy_without_a_violation(
     login(page, base)
     watch.check()
 
+    page.goto(f"{base}/")
+    expect(page.locator("#tiles [data-tile=draft] .n")).to_have_text("1")
+    screenshot(page, "csp-00-start-page")
+    watch.check()
+
     page.goto(f"{base}/media-library/")
     page.wait_for_selector("body[data-uploader-ready=true]")
     page.set_input_files("#file-input", [str(_png(tmp_path / "tomato.png"))])

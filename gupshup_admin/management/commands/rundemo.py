@@ -38,7 +38,9 @@ class Command(BaseCommand):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         sim = [*manage, "simulator", "--port", str(sim_port), "-v", "0"]
         processes = {"simulator": subprocess.Popen(sim, env=env)}  # noqa: S603
-        self._wait_for(f"http://127.0.0.1:{sim_port}/_sim/health", processes)
+        self._wait_for(
+            f"http://127.0.0.1:{sim_port}/_sim/health", processes, "The simulator"
+        )
         # The demo campaign is made with real calls to the simulator.
         subprocess.run([*manage, "demo_campaign"], env=env, check=False)  # noqa: S603
         worker = [*manage, "db_worker", "--interval", "0.2", "--no-reload"]
@@ -52,18 +54,22 @@ class Command(BaseCommand):
         }
         for name, cmd in commands.items():
             processes[name] = subprocess.Popen(cmd, env=env)  # noqa: S603
+        # Said once the page answers, not when the server was merely started.
+        self._wait_for(
+            f"http://127.0.0.1:{port}/admin/login/", processes, "The web server"
+        )
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nOpen http://127.0.0.1:{port}/admin/ "
+                f"\nOpen http://127.0.0.1:{port}/ "
                 f"(simulator on port {sim_port}). Ctrl-C stops everything.\n"
             )
         )
         self._wait(processes)
 
     def _wait_for(
-        self, url: str, processes: dict[str, subprocess.Popen[bytes]]
+        self, url: str, processes: dict[str, subprocess.Popen[bytes]], what: str
     ) -> None:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (loopback)
@@ -72,7 +78,7 @@ class Command(BaseCommand):
                 time.sleep(0.2)
         for proc in processes.values():
             proc.terminate()
-        raise CommandError(f"The simulator did not answer at {url} within 20 s.")
+        raise CommandError(f"{what} did not answer at {url} within 30 s.")
 
     def _wait(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
         stopping = False
