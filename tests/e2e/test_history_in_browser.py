@@ -54,6 +54,20 @@ def _wait_until_settled(
     raise AssertionError(f"not settled after {seconds} s: {dict(statuses)}")
 
 
+def _live_campaign(
+    numbers: list[str], live_server: Any, settings: Any, tmp_path: Path
+) -> tuple[Campaign, str]:
+    """A campaign on the simulator's demo app, whose callbacks come to the live
+    server (subscribed as the app page's button does); and their URL."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SITE_URL = live_server.url
+    app = sim_app(name="Demo shop (simulator)")
+    hook = app_sync.partner_app_register_callback(app=app)
+    campaign = sim_campaign(phones=numbers, app=app, name="Spring sale")
+    Campaign.objects.filter(pk=campaign.pk).update(media_file=banner(app))
+    return campaign, hook
+
+
 def _n(page: Page, step: str) -> str:
     return page.locator(f"#funnel [data-step={step}] .n").inner_text()
 
@@ -67,14 +81,10 @@ def test_a_reviewer_reads_the_funnel_failures_and_timelines_of_a_demo_campaign(
     settings: Any,
     tmp_path: Path,
 ) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SITE_URL = live_server.url
-    app = sim_app(name="Demo shop (simulator)")
-    hook = app_sync.partner_app_register_callback(app=app)
+    campaign, hook = _live_campaign(
+        [*DELIVERED, NOT_ON_WHATSAPP, OPTED_OUT], live_server, settings, tmp_path
+    )
     assert hook.startswith(live_server.url)
-    numbers = [*DELIVERED, NOT_ON_WHATSAPP, OPTED_OUT]
-    campaign = sim_campaign(phones=numbers, app=app, name="Spring sale")
-    Campaign.objects.filter(pk=campaign.pk).update(media_file=banner(app))
     login(page, live_server.url)
 
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
@@ -172,13 +182,8 @@ def test_a_retried_recipient_shows_its_second_attempts_statuses_everywhere(
     settings: Any,
     tmp_path: Path,
 ) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SITE_URL = live_server.url
-    app = sim_app(name="Demo shop (simulator)")
-    app_sync.partner_app_register_callback(app=app)
     numbers = [*DELIVERED[:2], HELD_BACK, STOPPED]
-    campaign = sim_campaign(phones=numbers, app=app, name="Spring sale")
-    Campaign.objects.filter(pk=campaign.pk).update(media_file=banner(app))
+    campaign, _ = _live_campaign(numbers, live_server, settings, tmp_path)
     login(page, live_server.url)
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
     page.click("button[data-action=start]")

@@ -64,6 +64,18 @@ def load(campaign: Campaign, who: User, count: int, *, start: int = 1) -> None:
     )
 
 
+def admin_form(client: Client, campaign: Campaign) -> tuple[str, dict[str, Any]]:
+    """The campaign's admin page and what its form would post unchanged."""
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None
+    }
+    return url, {**data, "imports-TOTAL_FORMS": "0", "imports-INITIAL_FORMS": "0"}
+
+
 def approve(campaign: Campaign, who: User) -> Campaign:
     fingerprint = approvals.campaign_fingerprint(campaign=campaign)
     return approvals.campaign_approve(
@@ -229,20 +241,8 @@ def test_editing_the_content_in_the_admin_voids_the_approval(
 ) -> None:
     campaign = approve(campaign_by(maya, THRESHOLD + 1), arjun)
     client.force_login(maya)
-    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
-    form = client.get(url).context["adminform"].form
-    data = {
-        name: value
-        for name, value in form.initial.items()
-        if name in form.fields and value is not None
-    }
-    data.update(
-        {
-            "media_file": ready_media(campaign.partner_app).pk,
-            "imports-TOTAL_FORMS": "0",
-            "imports-INITIAL_FORMS": "0",
-        }
-    )
+    url, data = admin_form(client, campaign)
+    data["media_file"] = ready_media(campaign.partner_app).pk
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     campaign.refresh_from_db()
@@ -416,20 +416,8 @@ def test_the_admin_refuses_a_template_whose_slots_do_not_fit_the_recipients(
         header_type="IMAGE",
     )
     client.force_login(maya)
-    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
-    form = client.get(url).context["adminform"].form
-    data = {
-        name: value
-        for name, value in form.initial.items()
-        if name in form.fields and value is not None
-    }
-    data.update(
-        {
-            "template": no_slots.pk,
-            "imports-TOTAL_FORMS": "0",
-            "imports-INITIAL_FORMS": "0",
-        }
-    )
+    url, data = admin_form(client, campaign)
+    data["template"] = no_slots.pk
     response = client.post(url, data)
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors["template"]
