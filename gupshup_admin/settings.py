@@ -53,6 +53,16 @@ def _non_negative_int(name: str, default: int) -> int:
     return value
 
 
+def _positive_int(name: str, default: int) -> int:
+    try:
+        value = int(env.int(name, default=default))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number.") from exc
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be greater than zero.")
+    return value
+
+
 def _proxy_ssl_header(name: str) -> tuple[str, str] | None:
     """X-Forwarded-Proto → ("HTTP_X_FORWARDED_PROTO", "https"); "" → None."""
     value = str(env.str(name, default="")).strip()
@@ -363,6 +373,19 @@ MEDIA_MAX_DOCUMENT_BYTES = env.int("MEDIA_MAX_DOCUMENT_BYTES", default=100 * _MB
 MEDIA_MAX_PROVIDER_BYTES = env.int("MEDIA_MAX_PROVIDER_BYTES", default=100 * _MB)
 # WebP is a sticker format on WhatsApp: convert it to JPEG (true) or refuse it.
 MEDIA_CONVERT_WEBP = env.bool("MEDIA_CONVERT_WEBP", default=True)
+# Images with more pixels than this are refused from their header, before anything
+# decodes them (Pillow's own limit, Image.MAX_IMAGE_PIXELS, is set to the same).
+# 52 MP accepts every phone photo up to the largest "50 MP" sensors (8,192 x
+# 6,144 = 50.3 MP); WhatsApp scales images far below that anyway.
+MEDIA_MAX_IMAGE_PIXELS = _positive_int("MEDIA_MAX_IMAGE_PIXELS", 52_000_000)
+# WebP images are converted to JPEG only up to this many pixels: Pillow's WebP
+# decoder needs about 15 bytes per pixel (bench/media_decode_rss.py), so 4,096 x
+# 4,096 stays under 300 MB. Phones do not save WebP; web banners are far smaller.
+MEDIA_MAX_CONVERT_PIXELS = _positive_int("MEDIA_MAX_CONVERT_PIXELS", 4096 * 4096)
+# Images decoded (checked or converted) at once per process; an upload that finds
+# every slot busy waits this many seconds, then is refused as "busy, try again".
+MEDIA_IMAGE_DECODE_SLOTS = _positive_int("MEDIA_IMAGE_DECODE_SLOTS", 2)
+MEDIA_IMAGE_DECODE_WAIT_SECONDS = _positive("MEDIA_IMAGE_DECODE_WAIT_SECONDS", 10.0)
 
 # --- Campaigns -------------------------------------------------------------
 # A scheduled campaign more than this late does not start without confirmation.

@@ -8,6 +8,7 @@ The checks that apply these rules are in ``validation.py``.
 from __future__ import annotations
 
 from django.conf import settings
+from PIL import Image
 
 from media_library.sniffing import OPENXML
 
@@ -87,7 +88,8 @@ class MediaRejected(Exception):
 
     ``message`` says what was wrong and what is allowed; it is shown to the marketer
     verbatim. ``code`` is one of: empty, too_large, type_not_allowed, sticker_format,
-    corrupt, bad_name.
+    corrupt, bad_name, and busy (nothing is wrong with the file: every image decode
+    slot of this process stayed taken; the same upload may succeed a moment later).
     """
 
     def __init__(self, message: str, *, code: str) -> None:
@@ -144,4 +146,49 @@ def too_large(safe_name: str, size: int, kind: str) -> MediaRejected:
         f"{safe_name} is {size_text(size)}; {who} may be at most "
         f"{size_text(limit)}. {advice}",
         code="too_large",
+    )
+
+
+def pixel_limit() -> int:
+    """The most pixels an image may have: MEDIA_MAX_IMAGE_PIXELS, or Pillow's own
+    limit if something set that lower."""
+    limit = int(getattr(settings, "MEDIA_MAX_IMAGE_PIXELS", 52_000_000))
+    return min(limit, Image.MAX_IMAGE_PIXELS or limit)
+
+
+def convert_pixel_limit() -> int:
+    """The most pixels a WebP may have to be converted to JPEG."""
+    return int(getattr(settings, "MEDIA_MAX_CONVERT_PIXELS", 4096 * 4096))
+
+
+def megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:.3g} megapixels"
+
+
+def too_many_pixels(safe_name: str, width: int, height: int) -> MediaRejected:
+    return MediaRejected(
+        f"{safe_name} has too many pixels to open safely: {width:,} × {height:,} "
+        f"({megapixels(width * height)}); images may have at most "
+        f"{megapixels(pixel_limit())}. Resize it (WhatsApp shows images much "
+        "smaller than that anyway) and upload it again.",
+        code="too_large",
+    )
+
+
+def too_many_to_convert(safe_name: str, width: int, height: int) -> MediaRejected:
+    return MediaRejected(
+        f"{safe_name} is {width:,} × {height:,} ({megapixels(width * height)}); "
+        "WebP images are converted to JPEG here up to "
+        f"{megapixels(convert_pixel_limit())} "
+        "(converting one takes about 15 bytes of memory per pixel). Resize it, or "
+        "save it as JPEG or PNG, and upload it again.",
+        code="too_large",
+    )
+
+
+def busy(safe_name: str) -> MediaRejected:
+    return MediaRejected(
+        "The server is busy converting other images; try again in a moment "
+        f"({safe_name} was not stored).",
+        code="busy",
     )

@@ -14,15 +14,13 @@ import hashlib
 import io
 import os
 import re
-import struct
-import tempfile
 import unicodedata
 import zipfile
 from typing import IO
 
 from django.conf import settings
-from PIL import Image
 
+from media_library.images import check_decodes, header_size, webp_to_jpeg
 from media_library.sniffing import office_type, sniff_content_type
 from media_library.upload_rules import (
     ALLOWED,
@@ -43,7 +41,6 @@ __all__ = ["CheckedMedia", "check_upload", "safe_filename", "sniff_content_type"
 CHUNK = 1 * MB  # reads never exceed this, whatever the file size
 HEAD = 4096  # enough to sniff and to tell markup from plain text
 MAX_NAME = 120
-PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 WEBP_NOTE = "image/webp is a sticker format on WhatsApp; it was converted to JPEG."
 
 
@@ -130,49 +127,6 @@ def _measure(fileobj: IO[bytes], *, limit: int, text: bool) -> tuple[str, int]:
     return sha.hexdigest(), size
 
 
-def _open_image(fileobj: IO[bytes], content_type: str, safe_name: str) -> Image.Image:
-    """Return the fully decoded image.
-
-    Raises MediaRejected: corrupt when Pillow cannot verify or decode every byte
-    (truncated files included), too_large when it has more than
-    ``Image.MAX_IMAGE_PIXELS`` pixels (a decompression bomb).
-    """
-    formats = [PIL_FORMATS[content_type]]
-    try:
-        fileobj.seek(0)
-        with Image.open(fileobj, formats=formats) as probe:
-            probe.verify()
-        fileobj.seek(0)
-        image = Image.open(fileobj, formats=formats)
-        limit = Image.MAX_IMAGE_PIXELS
-        if limit and image.width * image.height > limit:
-            raise Image.DecompressionBombError(f"{image.width} × {image.height}")
-        image.load()
-    except Image.DecompressionBombError:
-        raise MediaRejected(
-            f"{safe_name} has too many pixels to open safely (more than "
-            f"{Image.MAX_IMAGE_PIXELS} pixels); resize it and upload it again.",
-            code="too_large",
-        ) from None
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise MediaRejected(
-            f"{safe_name} is damaged or incomplete ({exc}): export it again.",
-            code="corrupt",
-        ) from exc
-    return image
-
-
-def _to_jpeg(image: Image.Image) -> IO[bytes]:
-    """Flatten onto white (transparency would turn black) and encode as JPEG."""
-    rgba = image.convert("RGBA")
-    flat = Image.new("RGB", image.size, "white")
-    flat.paste(rgba, mask=rgba.getchannel("A"))
-    out = tempfile.SpooledTemporaryFile(max_size=8 * MB)  # noqa: SIM115 (returned)
-    flat.save(out, "JPEG", quality=90)
-    out.seek(0)
-    return out
-
-
 def _detect(fileobj: IO[bytes], safe_name: str, claimed: str) -> str:
     """Return the allowed type of the content.
 
@@ -255,10 +209,8 @@ def check_upload(
     return media, fileobj
 
 
-def _checked(
-    fileobj: IO[bytes], detected: str, safe_name: str, note: str
-) -> CheckedMedia:
-    """Measure, hash and (for images) decode. Raises MediaRejected."""
+def _measured(fileobj: IO[bytes], detected: str, safe_name: str) -> tuple[str, int]:
+    """(sha256, size) within the kind's limit. Raises MediaRejected."""
     kind = ALLOWED[detected][0]
     limit = kind_limit(kind)[0]
     try:
@@ -267,28 +219,40 @@ def _checked(
         raise type_rejected("application/octet-stream", safe_name) from None
     if size > limit:
         raise too_large(safe_name, size, kind)
+    return sha, size
+
+
+def _checked(
+    fileobj: IO[bytes], detected: str, safe_name: str, note: str
+) -> CheckedMedia:
+    """Measure, hash and (for images) decode in bounded memory. Raises
+    MediaRejected."""
+    kind = ALLOWED[detected][0]
+    sha, size = _measured(fileobj, detected, safe_name)
     width = height = None
     if kind == "image":
-        with _open_image(fileobj, detected, safe_name) as image:
-            width, height = image.size
+        width, height = check_decodes(fileobj, detected, safe_name)
     return CheckedMedia(detected, kind, size, sha, width, height, safe_name, note=note)
 
 
 def _converted(
     fileobj: IO[bytes], safe_name: str, note: str
 ) -> tuple[CheckedMedia, IO[bytes]]:
-    """Convert a WebP to JPEG. Raises MediaRejected (too_large, corrupt)."""
+    """Convert a WebP to JPEG. Raises MediaRejected (too_large, corrupt, busy)."""
     ceiling = setting_bytes("MEDIA_MAX_PROVIDER_BYTES", 100 * MB)
     if _measure(fileobj, limit=ceiling, text=False)[1] > ceiling:
         raise too_large(safe_name, fileobj.tell(), "document")
-    with _open_image(fileobj, "image/webp", safe_name) as image:
-        out = _to_jpeg(image)
+    width, height = header_size(fileobj, "image/webp", safe_name)
+    out = webp_to_jpeg(fileobj, safe_name)
     jpeg_name = _with_extension(safe_name, "image/jpeg")
     try:
-        note = " ".join(filter(None, [note, WEBP_NOTE]))
-        media = _checked(out, "image/jpeg", jpeg_name, note)
+        sha, size = _measured(out, "image/jpeg", jpeg_name)
     except MediaRejected:
         out.close()
         raise
     out.seek(0)
-    return dataclasses.replace(media, converted_from="image/webp"), out
+    note = " ".join(filter(None, [note, WEBP_NOTE]))
+    media = CheckedMedia(
+        "image/jpeg", "image", size, sha, width, height, jpeg_name, "image/webp", note
+    )
+    return media, out

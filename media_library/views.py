@@ -23,6 +23,7 @@ from media_library.models import MediaFile, MediaState, ProviderMedia
 from media_library.upload_rules import MediaRejected
 
 PAGE_SIZE = 24
+BUSY_RETRY_SECONDS = 5
 VIEW = "media_library.view_mediafile"
 MIRROR = "media_library.change_mediafile"
 STATES = ["ready", "expiring", "expired", "failed", "pending"]
@@ -106,7 +107,7 @@ def upload(request: HttpRequest) -> JsonResponse:
             user_id=request.user.pk,
         )
     except MediaRejected as exc:
-        return JsonResponse({"error": exc.message, "code": exc.code}, status=400)
+        return _refused(exc)
     media = result.media_file
     apps, channels = _targets(request)
     if apps or channels:
@@ -122,6 +123,18 @@ def upload(request: HttpRequest) -> JsonResponse:
         },
         status=201 if result.created else 200,
     )
+
+
+def _refused(exc: MediaRejected) -> JsonResponse:
+    """400 for a file that cannot be used; 503 to try again when only the server
+    was busy (the page retries it by itself)."""
+    busy = exc.code == "busy"
+    response = JsonResponse(
+        {"error": exc.message, "code": exc.code}, status=503 if busy else 400
+    )
+    if busy:
+        response["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    return response
 
 
 @permission_required(MIRROR, doing="mirror media")

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from media_library import images
 from media_library.models import MediaFile
 
 
@@ -146,3 +147,23 @@ def test_after_a_form_the_page_returns_only_to_this_site(client: Client) -> None
     assert back["Location"] == "/media-library/?kind=image"
     elsewhere = client.post(url, {"next": "https://evil.example/phish"})
     assert elsewhere["Location"] == reverse("media_library:library")
+
+
+def test_an_upload_that_finds_every_decode_slot_busy_is_a_503_to_retry(
+    client: Client, settings: Any
+) -> None:
+    settings.MEDIA_IMAGE_DECODE_WAIT_SECONDS = 0.01
+    semaphore = images._SLOTS.semaphore()
+    taken = [semaphore.acquire(blocking=False) for _ in range(2)]
+    try:
+        response = post(client, "a.png", png())
+    finally:
+        for _ in filter(None, taken):
+            semaphore.release()
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json()["code"] == "busy"
+    assert "try again in a moment" in response.json()["error"]
+    assert not MediaFile.objects.exists()
+    assert post(client, "a.png", png()).status_code == 201

@@ -40,8 +40,11 @@
     }
   }
 
-  function send(file) {
-    const ui = row(file);
+  // A 503 "busy" means every image decode slot of the server was taken: nothing
+  // is wrong with the file, so it is sent again (a few times) after Retry-After.
+  const BUSY_RETRIES = 3;
+
+  function send(file, ui = row(file), attempt = 1) {
     const data = new FormData();
     data.append("file", file);
     form.querySelectorAll(".mirror-on-upload input:checked").forEach((box) => data.append(box.name, box.value));
@@ -52,7 +55,13 @@
     xhr.onload = () => {
       let body = {};
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = { error: "The server answered " + xhr.status + "." }; }
-      if (xhr.status === 201) finish(ui, true, "ok", "Added." + (body.note ? " " + body.note : ""));
+      if (xhr.status === 503 && body.code === "busy" && attempt <= BUSY_RETRIES) {
+        const wait = parseInt(xhr.getResponseHeader("Retry-After") || "5", 10);
+        ui.bar.value = 0;
+        ui.result.className = "result dup";
+        ui.result.textContent = "The server is busy; sending it again in " + wait + " s…";
+        setTimeout(() => send(file, ui, attempt + 1), wait * 1000);
+      } else if (xhr.status === 201) finish(ui, true, "ok", "Added." + (body.note ? " " + body.note : ""));
       else if (xhr.status === 200) finish(ui, true, "dup", body.note || "Already in the library.");
       else finish(ui, false, "err", "Rejected: " + (body.error || "the server answered " + xhr.status + "."));
     };
