@@ -9,7 +9,7 @@ from typing import IO
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -38,14 +38,15 @@ def media_file_create(
     user_id: int | None = None,
     public_url: str = "",
 ) -> UploadResult:
-    """Validate and store an upload; the same bytes twice give the existing file.
+    """Validate and store an upload; the same bytes twice give the existing file,
+    also when they arrive at the same moment (the unique sha256 decides).
 
     Raises MediaRejected (nothing stored) with what was wrong and what is allowed.
     """
     checked, stream = check_upload(fileobj, name=name, claimed_type=claimed_type)
     existing = MediaFile.objects.filter(sha256=checked.sha256).first()
     if existing is not None:
-        return UploadResult(existing, False, f"Already in the library as {existing}.")
+        return _already_there(existing)
     media = MediaFile(
         original_name=checked.safe_name,
         content_type=checked.content_type,
@@ -63,10 +64,21 @@ def media_file_create(
     try:
         with transaction.atomic():
             media.save()
+    except IntegrityError:
+        media.file.delete(save=False)
+        # Someone stored the same bytes since the lookup above: theirs is the file.
+        existing = MediaFile.objects.filter(sha256=checked.sha256).first()
+        if existing is None:
+            raise
+        return _already_there(existing)
     except Exception:
         media.file.delete(save=False)
         raise
     return UploadResult(media, True, checked.note)
+
+
+def _already_there(existing: MediaFile) -> UploadResult:
+    return UploadResult(existing, False, f"Already in the library as {existing}.")
 
 
 def media_mirror_request(
