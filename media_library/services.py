@@ -37,13 +37,16 @@ def media_file_create(
     claimed_type: str = "",
     user_id: int | None = None,
     public_url: str = "",
+    images_only: bool = False,
 ) -> UploadResult:
     """Validate and store an upload; the same bytes twice give the existing file,
     also when they arrive at the same moment (the unique sha256 decides).
 
     Raises MediaRejected (nothing stored) with what was wrong and what is allowed.
     """
-    checked, stream = check_upload(fileobj, name=name, claimed_type=claimed_type)
+    checked, stream = check_upload(
+        fileobj, name=name, claimed_type=claimed_type, images_only=images_only
+    )
     existing = MediaFile.objects.filter(sha256=checked.sha256).first()
     if existing is not None:
         return _already_there(existing)

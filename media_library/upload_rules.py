@@ -56,7 +56,27 @@ MEDIA_EXTENSIONS = {ext for _, ext in ALLOWED.values()}.union(
 OLE_TYPES = [
     f"application/{t}" for t in ("msword", "vnd.ms-excel", "vnd.ms-powerpoint")
 ]
+# What a file is, in words, for refusals ("This file is a GIF image …").
 LABELS = {
+    "image/jpeg": "a JPEG image",
+    "image/png": "a PNG image",
+    "image/webp": "a WebP image",
+    "video/mp4": "an MP4 video",
+    "video/3gpp": "a 3GPP video",
+    "audio/aac": "an AAC audio file",
+    "audio/mp4": "an M4A audio file",
+    "audio/mpeg": "an MP3 audio file",
+    "audio/amr": "an AMR audio file",
+    "audio/ogg": "an Ogg audio file",
+    "audio/opus": "an Opus audio file",
+    "application/pdf": "a PDF document",
+    "application/msword": "a Word document",
+    "application/vnd.ms-excel": "an Excel spreadsheet",
+    "application/vnd.ms-powerpoint": "a PowerPoint presentation",
+    OPENXML + "wordprocessingml.document": "a Word document",
+    OPENXML + "spreadsheetml.sheet": "an Excel spreadsheet",
+    OPENXML + "presentationml.presentation": "a PowerPoint presentation",
+    "text/plain": "plain text",
     "image/gif": "a GIF image",
     "image/tiff": "a TIFF image",
     "image/heic": "a HEIC photo (iPhone format)",
@@ -88,7 +108,8 @@ class MediaRejected(Exception):
 
     ``message`` says what was wrong and what is allowed; it is shown to the marketer
     verbatim. ``code`` is one of: empty, too_large, type_not_allowed, sticker_format,
-    corrupt, bad_name, and busy (nothing is wrong with the file: every image decode
+    corrupt, bad_name, not_an_image (an allowed file dropped where only images
+    go), and busy (nothing is wrong with the file: every image decode
     slot of this process stayed taken; the same upload may succeed a moment later).
     """
 
@@ -138,6 +159,20 @@ def type_rejected(detected: str | None, safe_name: str) -> MediaRejected:
         label = LABELS.get(detected, "a file")
         what = f"This file is {label} ({detected}), which WhatsApp cannot send."
     return MediaRejected(f"{what} {_allowed_summary()}", code="type_not_allowed")
+
+
+# The page's box for what is not an image (templates/media_library/library.html).
+OTHER_BOX = "Drop video, audio or documents here"
+
+
+def not_an_image(detected: str, safe_name: str) -> MediaRejected:
+    """For an allowed file of another kind dropped on the box that takes images."""
+    return MediaRejected(
+        f"{safe_name} is {LABELS[detected]} ({detected}), not an image. This box "
+        "takes JPEG and PNG images (WebP is converted to JPEG); drop video, audio "
+        f"and documents on “{OTHER_BOX}” beside it.",
+        code="not_an_image",
+    )
 
 
 def too_large(safe_name: str, size: int, kind: str) -> MediaRejected:

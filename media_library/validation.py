@@ -30,6 +30,7 @@ from media_library.upload_rules import (
     OLE_TYPES,
     MediaRejected,
     kind_limit,
+    not_an_image,
     setting_bytes,
     size_text,
     too_large,
@@ -183,16 +184,20 @@ def check_upload(
     name: str,
     claimed_type: str = "",
     convert_webp: bool | None = None,
+    images_only: bool = False,
 ) -> tuple[CheckedMedia, IO[bytes]]:
     """Check an upload and return what it is plus the stream to store, rewound.
 
     The stream is read in chunks of at most 1 MB. The returned stream is
     ``fileobj`` itself unless a WebP was converted to JPEG (then a spooled temporary
-    file). Raises MediaRejected with code bad_name, empty, type_not_allowed,
-    sticker_format, too_large or corrupt.
+    file). ``images_only``: it came through the box that takes images. Raises
+    MediaRejected with code bad_name, empty, type_not_allowed, not_an_image,
+    sticker_format, too_large, corrupt or busy.
     """
     safe_name = safe_filename(name)
     detected = _detect(fileobj, safe_name, claimed_type)
+    if images_only and ALLOWED[detected][0] not in ("image", "sticker"):
+        raise not_an_image(detected, safe_name)
     if convert_webp is None:
         convert_webp = bool(getattr(settings, "MEDIA_CONVERT_WEBP", True))
     if detected == "image/webp" and not convert_webp:

@@ -20,7 +20,7 @@ from gupshup_admin.access import permission_required
 from gupshup_admin.models import CommBoxChannel, PartnerApp
 from media_library import services, serving
 from media_library.models import MediaFile, MediaState, ProviderMedia
-from media_library.upload_rules import MediaRejected
+from media_library.upload_rules import OTHER_BOX, MediaRejected
 
 PAGE_SIZE = 24
 BUSY_RETRY_SECONDS = 5
@@ -80,6 +80,7 @@ def library(request: HttpRequest) -> HttpResponse:
         "image_limit": settings.MEDIA_MAX_IMAGE_BYTES,
         "video_limit": settings.MEDIA_MAX_VIDEO_BYTES,
         "document_limit": settings.MEDIA_MAX_DOCUMENT_BYTES,
+        "other_box": OTHER_BOX,
         "now": timezone.now(),
     }
     return render(request, "media_library/library.html", context)
@@ -91,6 +92,8 @@ def upload(request: HttpRequest) -> JsonResponse:
     """One file per request, so the page can show a progress bar per file.
 
     The body is bounded before and while it is read (gupshup_admin/uploads.py).
+    `kind=image` comes from the box that takes images only; without it any
+    allowed file is taken.
     """
     uploaded = request.FILES.get("file")
     if uploads.upload_was_too_large(request):
@@ -99,12 +102,19 @@ def upload(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"error": "No file was received. Choose a file."}, status=400
         )
+    kind = request.POST.get("kind", "")
+    if kind not in ("", "image"):
+        return JsonResponse(
+            {"error": f"Unknown kind {kind!r}: send kind=image or no kind."},
+            status=400,
+        )
     try:
         result = services.media_file_create(
             fileobj=uploaded,
             name=uploaded.name or "",
             claimed_type=uploaded.content_type or "",
             user_id=request.user.pk,
+            images_only=kind == "image",
         )
     except MediaRejected as exc:
         return _refused(exc)

@@ -1,6 +1,7 @@
-"""A marketer drops three files, sees two accepted and one rejected with its
-reason (too large), mirrors the good ones to the simulator app and sees their
-media ids and expiry."""
+"""A marketer drops four files on "Drop images here", sees two accepted and two
+rejected with their reasons (too large; text named .jpg is not an image), drops
+a PDF on the other box, mirrors the good images to the simulator app and sees
+their media ids and expiry."""
 
 from __future__ import annotations
 
@@ -44,7 +45,11 @@ def test_a_marketer_uploads_three_files_and_mirrors_the_good_ones(
         _image(tmp_path / "spring-sale.png", "tomato", "PNG"),
         _image(tmp_path / "new-arrivals.jpg", "teal", "JPEG"),
         _noise(tmp_path / "huge-banner.png"),
+        tmp_path / "price-list.jpg",
     ]
+    files[-1].write_text("Flat 20% off this Diwali!\n")
+    pdf = tmp_path / "menu.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + b"x" * 2000)
     settings.MEDIA_MAX_IMAGE_BYTES = 200_000  # the noisy PNG is about 480 kB
     login(page, live_server.url)
     page.click("text=Upload images and mirror them to your apps")
@@ -56,11 +61,22 @@ def test_a_marketer_uploads_three_files_and_mirrors_the_good_ones(
     page.wait_for_selector("body[data-uploads-done=true]")
     expect(page.locator("#uploads [data-outcome=accepted]")).to_have_count(2)
     rejected = page.locator("#uploads [data-outcome=rejected]")
-    expect(rejected).to_have_count(1)
-    expect(rejected).to_contain_text("huge-banner.png")
-    expect(rejected).to_contain_text("may be at most")
+    expect(rejected).to_have_count(2)
+    too_big = rejected.filter(has_text="huge-banner.png")
+    expect(too_big).to_contain_text("may be at most")
+    not_an_image = rejected.filter(has_text="price-list.jpg")
+    expect(not_an_image).to_contain_text("is plain text (text/plain), not an image")
+    expect(not_an_image).to_contain_text("Drop video, audio or documents here")
+
+    page.set_input_files("#other-file-input", [str(pdf)])
+    page.wait_for_selector("body[data-uploads-done=true]")
+    expect(page.locator("#uploads [data-outcome=accepted]")).to_have_count(3)
     screenshot(page, "10-media-uploaded")
-    assert MediaFile.objects.count() == 2
+    assert sorted(MediaFile.objects.values_list("kind", flat=True)) == [
+        "document",
+        "image",
+        "image",
+    ]
 
     page.click("#reload-library")
     for name in ("spring-sale.png", "new-arrivals.jpg"):

@@ -1,5 +1,6 @@
 """Malformed uploads to /media-library/upload/, generated in bulk, each in a batch
-with good images (one request per file, as the page sends them).
+with good images (one request per file, as the page's "Drop images here" box
+sends them, with kind=image).
 
 Every bad file gets a JSON error with a reason and a code, never a 500, and
 nothing of it is stored; a file the library does keep is what its bytes are
@@ -51,6 +52,7 @@ KINDS = (
     "markup disguised as an image",
     "zero bytes",
     "decompression bomb",
+    "document named as an image",
 )
 FAULTS = {
     "random bytes": "Random bytes named and typed as an image",
@@ -62,7 +64,15 @@ FAULTS = {
     "zero bytes": "Zero-byte file",
     "decompression bomb": "Decompression bomb (a small PNG declaring up to "
     "100,000 × 100,000 pixels)",
+    "document named as an image": "Text, PDF or audio named and typed as an image, "
+    "dropped on the image box",
 }
+DOCUMENTS = [
+    b"Flat 20% off this Diwali!\n",
+    "Precios: 10 €\nOferta".encode(),
+    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"x" * 200,
+    b"ID3\x04" + b"\x00" * 200,
+]
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,8 @@ def bad_uploads(draw: st.DrawFn, kind: str) -> Upload:
         return Upload(name, draw(st.sampled_from(MARKUP)), claimed)
     if kind == "zero bytes":
         return Upload(name, b"", claimed)
+    if kind == "document named as an image":
+        return Upload(name, draw(st.sampled_from(DOCUMENTS)), claimed)
     side = st.sampled_from([20_000, 65_535, 100_000])
     return Upload(name, png_bomb(draw(side), draw(side)), claimed)
 
@@ -147,7 +159,9 @@ def staff(client: Client, alice: User, settings: Any, tmp_path: Path) -> Client:
 
 def post(client: Client, upload: Upload) -> tuple[int, dict[str, Any]]:
     file = SimpleUploadedFile(upload.name, upload.data, content_type=upload.claimed)
-    response = client.post(reverse("media_library:upload"), {"file": file})
+    response = client.post(
+        reverse("media_library:upload"), {"file": file, "kind": "image"}
+    )
     assert response["Content-Type"] == "application/json", response.status_code
     return response.status_code, json.loads(response.content)
 
@@ -198,11 +212,15 @@ def _check_bad(
     tally.bad += 1
     if status == 400:
         assert body["error"].strip() and body["code"], body
+        if kind == "document named as an image":
+            assert body["code"] == "not_an_image", body
+            assert "not an image. This box takes JPEG and PNG images" in body["error"]
         tally.codes[body["code"]] += 1
         return
     assert status in (200, 201), (status, body)
     assert kind in ("random bytes", "truncated image", "wrong extension"), body
     media = MediaFile.objects.get(pk=body["id"])
+    assert media.kind == "image", "the image box keeps only images"
     assert media.content_type in ALLOWED
     extensions = {
         ALLOWED[media.content_type][1],

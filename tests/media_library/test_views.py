@@ -167,3 +167,59 @@ def test_an_upload_that_finds_every_decode_slot_busy_is_a_503_to_retry(
     assert "try again in a moment" in response.json()["error"]
     assert not MediaFile.objects.exists()
     assert post(client, "a.png", png()).status_code == 201
+
+
+def test_text_named_jpg_dropped_on_the_image_box_is_refused_saying_what_it_is(
+    client: Client, tmp_path: Any
+) -> None:
+    text = SimpleUploadedFile("diwali-offer.jpg", b"Flat 20% off!\n", "image/jpeg")
+    response = client.post(
+        reverse("media_library:upload"), {"file": text, "kind": "image"}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "not_an_image",
+        "error": "diwali-offer.jpg is plain text (text/plain), not an image. This "
+        "box takes JPEG and PNG images (WebP is converted to JPEG); drop video, "
+        "audio and documents on “Drop video, audio or documents here” beside it.",
+    }
+    assert not MediaFile.objects.exists()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_the_other_box_takes_a_document_and_the_image_box_an_image(
+    client: Client,
+) -> None:
+    pdf = SimpleUploadedFile("menu.pdf", b"%PDF-1.4\n" + b"x" * 100, "")
+    image = SimpleUploadedFile("a.png", png(), "image/png")
+
+    assert client.post(reverse("media_library:upload"), {"file": pdf}).status_code == (
+        201
+    )
+    response = client.post(
+        reverse("media_library:upload"), {"file": image, "kind": "image"}
+    )
+    assert response.status_code == 201
+    assert sorted(MediaFile.objects.values_list("kind", flat=True)) == [
+        "document",
+        "image",
+    ]
+
+
+def test_an_unknown_kind_of_box_is_refused(client: Client) -> None:
+    image = SimpleUploadedFile("a.png", png(), "image/png")
+    response = client.post(
+        reverse("media_library:upload"), {"file": image, "kind": "sticker"}
+    )
+    assert response.status_code == 400
+    assert "kind" in response.json()["error"]
+
+
+def test_the_page_has_an_image_box_and_a_box_for_everything_else(
+    client: Client,
+) -> None:
+    page = client.get(reverse("media_library:library")).content.decode()
+    assert 'data-kind="image"' in page
+    assert "Drop images here" in page
+    assert "Drop video, audio or documents here" in page

@@ -1,9 +1,9 @@
 // Drag-and-drop uploads, one request per file so each gets its own progress bar.
 (function () {
   "use strict";
+  // Two boxes: data-kind="image" takes images only (the server refuses anything
+  // else, saying what it is); the other box takes any allowed file.
   const form = document.getElementById("upload-form");
-  const zone = document.getElementById("dropzone");
-  const input = document.getElementById("file-input");
   const list = document.getElementById("uploads");
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   let pending = 0;
@@ -44,9 +44,10 @@
   // is wrong with the file, so it is sent again (a few times) after Retry-After.
   const BUSY_RETRIES = 3;
 
-  function send(file, ui = row(file), attempt = 1) {
+  function send(file, kind, ui = row(file), attempt = 1) {
     const data = new FormData();
     data.append("file", file);
+    if (kind) data.append("kind", kind);
     form.querySelectorAll(".mirror-on-upload input:checked").forEach((box) => data.append(box.name, box.value));
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
@@ -60,7 +61,7 @@
         ui.bar.value = 0;
         ui.result.className = "result dup";
         ui.result.textContent = "The server is busy; sending it again in " + wait + " s…";
-        setTimeout(() => send(file, ui, attempt + 1), wait * 1000);
+        setTimeout(() => send(file, kind, ui, attempt + 1), wait * 1000);
       } else if (xhr.status === 201) finish(ui, true, "ok", "Added." + (body.note ? " " + body.note : ""));
       else if (xhr.status === 200) finish(ui, true, "dup", body.note || "Already in the library.");
       else finish(ui, false, "err", "Rejected: " + (body.error || "the server answered " + xhr.status + "."));
@@ -73,20 +74,24 @@
     xhr.send(data);
   }
 
-  function sendAll(files) {
+  function sendAll(files, kind) {
     delete document.body.dataset.uploadsDone;
     const old = document.getElementById("reload-library");
     if (old) old.remove();
     pending += files.length;
-    Array.from(files).forEach(send);
+    Array.from(files).forEach((file) => send(file, kind));
   }
 
-  zone.addEventListener("click", () => input.click());
-  zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") input.click(); });
-  input.addEventListener("change", () => { sendAll(input.files); input.value = ""; });
-  ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
-  ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
-  zone.addEventListener("drop", (e) => sendAll(e.dataTransfer.files));
+  form.querySelectorAll(".dropzone").forEach((zone) => {
+    const input = document.getElementById(zone.dataset.input);
+    const kind = zone.dataset.kind;
+    zone.addEventListener("click", (e) => { if (e.target !== input) input.click(); });
+    zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") input.click(); });
+    input.addEventListener("change", () => { sendAll(input.files, kind); input.value = ""; });
+    ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
+    ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
+    zone.addEventListener("drop", (e) => sendAll(e.dataTransfer.files, kind));
+  });
   // Files picked before this script ran would be missed: say when it listens.
   document.body.dataset.uploaderReady = "true";
 })();
