@@ -11,8 +11,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 
-from gupshup_admin.models import CommBoxChannel, PartnerApp
-from media_library import services
+from gupshup_admin.models import CommBoxChannel
+from media_library import selectors, services
 from media_library.models import MediaFile, MediaState, ProviderMedia
 
 _COLOURS = {"ok": "#1e7e34", "soon": "#9a6700", "bad": "#b00020", "wait": "#555"}
@@ -89,13 +89,17 @@ class MediaFileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def mirror_everywhere(
         self, request: HttpRequest, queryset: QuerySet[MediaFile]
     ) -> None:
-        apps = list(PartnerApp.objects.filter(is_active=True))
+        apps = selectors.mirror_target_apps()
         channels = list(CommBoxChannel.objects.filter(is_active=True))
         for media in queryset:
             services.media_mirror_request(
                 media_file=media, apps=apps, channels=channels, user_id=request.user.pk
             )
-        self.message_user(request, f"Mirroring queued for {queryset.count()} file(s).")
+        left_out = ", ".join(map(str, selectors.apps_left_out_of_mirroring()))
+        note = f" Left out, not CAPI apps: {left_out}." if left_out else ""
+        self.message_user(
+            request, f"Mirroring queued for {queryset.count()} file(s).{note}"
+        )
 
     @admin.action(
         description="Retry failed and expired media ids", permissions=["change"]

@@ -19,6 +19,7 @@ from gupshup_admin.models import CommBoxChannel, PartnerApp
 from gupshup_admin.providers.errors import NotCapiAppError, ProviderError
 from gupshup_admin.providers.gupshup import GupshupAppClient, MediaId
 from gupshup_admin.taskutils import enqueue_later, enqueue_on_commit
+from media_library import selectors
 from media_library.models import MediaFile, MediaState, MirrorMethod, ProviderMedia
 from media_library.validation import check_upload
 
@@ -91,9 +92,16 @@ def media_mirror_request(
     channels: Sequence[CommBoxChannel] = (),
     user_id: int | None = None,
 ) -> list[ProviderMedia]:
-    """Queue mirroring of a file to each target (rows that are ready stay ready)."""
+    """Queue mirroring of a file to each target (rows that are ready stay ready).
+
+    Raises ApplicationError, queueing nothing, when an app is not a CAPI app
+    (Gupshup would refuse every attempt).
+    """
     from media_library import tasks
 
+    refusals = [selectors.mirror_refusal(app=app) for app in apps]
+    if any(refusals):
+        raise ApplicationError(" ".join(filter(None, refusals)))
     rows = []
     for app in apps:
         row, _ = ProviderMedia.objects.get_or_create(
@@ -252,7 +260,7 @@ def media_mirror_retry(
 
     rows = ProviderMedia.objects.filter(
         media_file__in=media_files, state__in=[MediaState.FAILED, MediaState.EXPIRED]
-    )
+    ).exclude(partner_app__is_capi=False)  # they would only fail again
     ids = list(rows.values_list("pk", flat=True))
     for pk in ids:
         enqueue_on_commit(tasks.mirror_media, pk, user_id)

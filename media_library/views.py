@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gupshup_admin import uploads
 from gupshup_admin.access import permission_required
+from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import CommBoxChannel, PartnerApp
-from media_library import services, serving
+from media_library import selectors, services, serving
 from media_library.models import MediaFile, MediaState, ProviderMedia
 from media_library.upload_rules import OTHER_BOX, MediaRejected
 
@@ -72,6 +73,7 @@ def library(request: HttpRequest) -> HttpResponse:
         **admin.site.each_context(request),
         "page": page,
         "apps": PartnerApp.objects.filter(is_active=True),
+        "app_choices": selectors.mirror_choices(),
         "channels": CommBoxChannel.objects.filter(is_active=True),
         "kinds": ["image", "video", "audio", "document"],
         "states": STATES,
@@ -120,16 +122,20 @@ def upload(request: HttpRequest) -> JsonResponse:
         return _refused(exc)
     media = result.media_file
     apps, channels = _targets(request)
+    not_mirrored = ""
     if apps or channels:
-        services.media_mirror_request(
-            media_file=media, apps=apps, channels=channels, user_id=request.user.pk
-        )
+        try:
+            services.media_mirror_request(
+                media_file=media, apps=apps, channels=channels, user_id=request.user.pk
+            )
+        except ApplicationError as exc:  # the file is kept all the same
+            not_mirrored = f"Not mirrored: {exc.message}"
     return JsonResponse(
         {
             "id": media.pk,
             "name": media.original_name,
             "created": result.created,
-            "note": result.note,
+            "note": " ".join(filter(None, [result.note, not_mirrored])),
         },
         status=201 if result.created else 200,
     )
@@ -154,13 +160,17 @@ def mirror(request: HttpRequest, pk: int) -> HttpResponse:
     apps, channels = _targets(request)
     if not apps and not channels:
         messages.error(request, "Choose at least one app or channel to mirror to.")
-    else:
+        return _back_to_library(request)
+    try:
         rows = services.media_mirror_request(
             media_file=media,
             apps=apps,
             channels=channels,
             user_id=request.user.pk,
         )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
         messages.success(
             request, f"{media}: mirroring to {len(rows)} target(s) queued."
         )

@@ -10,8 +10,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from gupshup_admin.models import CommBoxChannel, PartnerApp
-from media_library import services
+from gupshup_admin.models import CommBoxChannel
+from media_library import selectors, services
 from media_library.models import MediaFile
 from media_library.upload_rules import MediaRejected
 
@@ -115,7 +115,7 @@ class Command(BaseCommand):
         self.stderr.flush()
 
     def _mirror(self, new_files: list[MediaFile], user_id: int | None) -> None:
-        apps = list(PartnerApp.objects.filter(is_active=True))
+        apps = selectors.mirror_target_apps()  # CAPI apps: the others cannot
         channels = list(CommBoxChannel.objects.filter(is_active=True))
         for media_file in new_files:
             services.media_mirror_request(
