@@ -133,12 +133,37 @@ def kind_limit(kind: str) -> tuple[int, str, str]:
     return limit, who, ADVICE[kind]
 
 
-def size_text(n: int) -> str:
+def _unit(n: int) -> tuple[str, int]:
     for unit, scale in (("MB", MB), ("KB", 1024)):
         if n >= scale // 10:
-            text = f"{n / scale:.1f}"
-            return f"{text.removesuffix('.0')} {unit}"
-    return f"{n} bytes"
+            return unit, scale
+    return "bytes", 1
+
+
+def _number(value: float, decimals: int) -> str:
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def size_text(n: int) -> str:
+    unit, scale = _unit(n)
+    return f"{_number(n / scale, 1)} {unit}" if scale > 1 else f"{n} bytes"
+
+
+def over_limit_texts(size: int, limit: int) -> tuple[str, str]:
+    """(size, limit) in words, so that a size over the limit reads as over it:
+    "5.3 MB" / "5 MB", one decimal more when that hides it ("5.02 MB"), else exact
+    bytes ("5,242,881 bytes" / "5,242,880 bytes (5 MB)")."""
+    unit, scale = _unit(limit)
+    for decimals in (1, 2):
+        shown, cap = round(size / scale, decimals), round(limit / scale, decimals)
+        if scale > 1 and shown > cap:
+            return (
+                f"{_number(shown, decimals)} {unit}",
+                f"{_number(cap, decimals)} {unit}",
+            )
+    exact = f"{limit:,} bytes"
+    return f"{size:,} bytes", exact if scale == 1 else f"{exact} ({size_text(limit)})"
 
 
 def _allowed_summary() -> str:
@@ -177,9 +202,9 @@ def not_an_image(detected: str, safe_name: str) -> MediaRejected:
 
 def too_large(safe_name: str, size: int, kind: str) -> MediaRejected:
     limit, who, advice = kind_limit(kind)
+    said_size, said_limit = over_limit_texts(size, limit)
     return MediaRejected(
-        f"{safe_name} is {size_text(size)}; {who} may be at most "
-        f"{size_text(limit)}. {advice}",
+        f"{safe_name} is {said_size}; {who} may be at most {said_limit}. {advice}",
         code="too_large",
     )
 

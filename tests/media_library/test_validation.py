@@ -238,14 +238,39 @@ def test_an_image_one_byte_over_the_limit_is_too_large(settings: Any) -> None:
     settings.MEDIA_MAX_IMAGE_BYTES = len(data) - 1
     error = rejected(data)
     assert error.code == "too_large"
-    assert f"spring.png is {len(data) / 1024:.1f} KB" in error.message
+    assert error.message.startswith(
+        f"spring.png is {len(data):,} bytes; WhatsApp images may be at most "
+        f"{len(data) - 1:,} bytes ({len(data) / 1024:.1f} KB). "
+    )
+
+
+@pytest.mark.parametrize(
+    ("over", "said"),
+    [
+        (
+            1,
+            "is 5,242,881 bytes; WhatsApp images may be at most 5,242,880 bytes (5 MB)",
+        ),
+        (20 * 1024, "is 5.02 MB; WhatsApp images may be at most 5 MB"),
+        (300 * 1024, "is 5.3 MB; WhatsApp images may be at most 5 MB"),
+    ],
+)
+def test_a_size_just_over_the_limit_is_said_so_that_it_reads_as_over(
+    over: int, said: str
+) -> None:
+    data = image_bytes("JPEG")
+    error = rejected(data + b"\x00" * (5 * MB + over - len(data)), "spring.jpg")
+    assert error.code == "too_large"
+    assert f"spring.jpg {said}. Compress it" in error.message
 
 
 def test_a_document_over_gupshups_ceiling_is_too_large(settings: Any) -> None:
     settings.MEDIA_MAX_PROVIDER_BYTES = 50
     error = rejected(b"%PDF-1.4\n" + b"x" * 50, "menu.pdf")
     assert error.code == "too_large"
-    assert "files sent through Gupshup may be at most 50 bytes" in error.message
+    assert "is 59 bytes; files sent through Gupshup may be at most 50 bytes. " in (
+        error.message
+    )
 
 
 def test_a_6_mb_jpeg_is_rejected_by_the_default_image_limit() -> None:

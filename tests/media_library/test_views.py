@@ -223,3 +223,17 @@ def test_the_page_has_an_image_box_and_a_box_for_everything_else(
     assert 'data-kind="image"' in page
     assert "Drop images here" in page
     assert "Drop video, audio or documents here" in page
+
+
+def test_messages_keep_a_file_name_as_it_is_not_capitalised(
+    client: Client, channel: Any
+) -> None:
+    media_id = post(client, "diwali-offer.png", png()).json()["id"]
+    response = client.post(
+        reverse("media_library:mirror", args=[media_id]),
+        {"channel": [channel.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "diwali-offer.png: mirroring to 1 target(s) queued." in page
+    assert "Diwali-offer.png" not in page
