@@ -5,11 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from gupshup_admin.models import ApiExchange, CommBoxChannel, PartnerApp
+
+https_only = URLValidator(
+    schemes=["https"],
+    message="Public URLs are https:// only: enter the file's https:// address "
+    "(Gupshup and WhatsApp fetch the image from it).",
+    code="https_only",  # not "invalid": a form would show its own words instead
+)
+# A campaign in one of these holds its image: what was approved and scheduled is
+# what it sends (campaigns.models.CampaignState / ApprovalState, named here by
+# value because campaigns imports this module).
+HOLDING_STATES = ("scheduled", "running", "paused")
+HOLDING = Q(state__in=HOLDING_STATES) | Q(state="draft", approval="approved")
+NAMED_HOLDERS = 3
 
 
 def media_upload_to(instance: MediaFile, filename: str) -> str:
@@ -33,7 +48,10 @@ class MediaFile(models.Model):
     public_url = models.URLField(
         max_length=1000,
         blank=True,
-        help_text="A public https URL of the same bytes: mirrored by URL when set.",
+        validators=[https_only],
+        help_text="A public https URL of the same bytes: mirrored by URL when set. "
+        "It cannot change while a scheduled, approved or running campaign uses "
+        "the file.",
     )
     keep_fresh = models.BooleanField(
         default=False, help_text="Refresh its media ids before they expire."
@@ -50,6 +68,46 @@ class MediaFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    def clean(self) -> None:
+        """Raises ValidationError when the public URL changed while a campaign
+        holds the file (see ``url_pinned_reason``)."""
+        super().clean()
+        reason = self.url_pinned_reason()
+        if reason:
+            raise ValidationError({"public_url": reason})
+
+    def url_pinned_reason(self) -> str:
+        """Why the public URL may not change from the stored one ("" when it
+        may): the file is the image of a scheduled, running or paused campaign,
+        or of an approved draft. Nobody may change it then; a new image is a
+        new file."""
+        if self._state.adding:
+            return ""
+        stored = MediaFile.objects.filter(pk=self.pk).values_list("public_url")
+        if [(self.public_url,)] == list(stored):
+            return ""
+        holders = self.campaign_set.filter(HOLDING).order_by("pk")
+        named = [
+            f"“{campaign}” ({campaign.get_state_display().lower()})"
+            if campaign.state != "draft"
+            else f"“{campaign}” (approved, not started)"
+            for campaign in holders[:NAMED_HOLDERS]
+        ]
+        if not named:
+            return ""
+        more = holders.count() - len(named)
+        if more:
+            listed = ", ".join(named) + f" and {more} more"
+        else:
+            listed = " and ".join(filter(None, [", ".join(named[:-1]), named[-1]]))
+        plural = "s" if len(named) > 1 else ""
+        return (
+            f"{self} is the image of campaign{plural} {listed}, so its public URL "
+            "cannot change: a campaign sends the image that was approved and "
+            "scheduled. To send a different image, upload it as a new file and "
+            "choose that in a campaign."
+        )
 
 
 class MediaState(models.TextChoices):

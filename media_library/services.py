@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import IO
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -20,7 +21,14 @@ from gupshup_admin.providers.errors import NotCapiAppError, ProviderError
 from gupshup_admin.providers.gupshup import GupshupAppClient, MediaId
 from gupshup_admin.taskutils import enqueue_later, enqueue_on_commit
 from media_library import selectors
-from media_library.models import MediaFile, MediaState, MirrorMethod, ProviderMedia
+from media_library.models import (
+    MediaFile,
+    MediaState,
+    MirrorMethod,
+    ProviderMedia,
+    https_only,
+)
+from media_library.upload_rules import MediaRejected
 from media_library.validation import check_upload
 
 
@@ -45,6 +53,11 @@ def media_file_create(
 
     Raises MediaRejected (nothing stored) with what was wrong and what is allowed.
     """
+    if public_url:
+        try:
+            https_only(public_url)
+        except ValidationError as exc:
+            raise MediaRejected(" ".join(exc.messages), code="bad_url") from None
     checked, stream = check_upload(
         fileobj, name=name, claimed_type=claimed_type, images_only=images_only
     )

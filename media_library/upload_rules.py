@@ -108,9 +108,10 @@ class MediaRejected(Exception):
 
     ``message`` says what was wrong and what is allowed; it is shown to the marketer
     verbatim. ``code`` is one of: empty, too_large, type_not_allowed, sticker_format,
-    corrupt, bad_name, not_an_image (an allowed file dropped where only images
-    go), and busy (nothing is wrong with the file: every image decode
-    slot of this process stayed taken; the same upload may succeed a moment later).
+    corrupt, bad_name, bad_url (a public URL that is not https), not_an_image (an
+    allowed file dropped where only images go), and busy (nothing is wrong with
+    the file: every image decode slot of this process stayed taken; the same
+    upload may succeed a moment later).
     """
 
     def __init__(self, message: str, *, code: str) -> None:
