@@ -205,9 +205,12 @@ def check_decodes(
     return width, height
 
 
-def webp_to_jpeg(fileobj: IO[bytes], safe_name: str) -> IO[bytes]:
+def webp_to_jpeg(
+    fileobj: IO[bytes], safe_name: str
+) -> tuple[IO[bytes], tuple[int, int]]:
     """Convert a WebP to a JPEG flattened onto white (transparency would turn
-    black), decoding it once; returns a rewound spooled temporary file.
+    black), decoding it once; returns a rewound spooled temporary file and the
+    (width, height) of both.
 
     Raises MediaRejected: too_large (pixels over either limit, from the header),
     corrupt, busy.
@@ -228,7 +231,7 @@ def webp_to_jpeg(fileobj: IO[bytes], safe_name: str) -> IO[bytes]:
         out.close()
         raise
     out.seek(0)
-    return out
+    return out, (width, height)
 
 
 def _flattened(image: Image.Image) -> Image.Image:

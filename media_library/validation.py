@@ -20,7 +20,7 @@ from typing import IO
 
 from django.conf import settings
 
-from media_library.images import check_decodes, header_size, webp_to_jpeg
+from media_library.images import check_decodes, webp_to_jpeg
 from media_library.sniffing import office_type, sniff_content_type
 from media_library.upload_rules import (
     ALLOWED,
@@ -247,8 +247,7 @@ def _converted(
     ceiling = setting_bytes("MEDIA_MAX_PROVIDER_BYTES", 100 * MB)
     if _measure(fileobj, limit=ceiling, text=False)[1] > ceiling:
         raise too_large(safe_name, fileobj.tell(), "document")
-    width, height = header_size(fileobj, "image/webp", safe_name)
-    out = webp_to_jpeg(fileobj, safe_name)
+    out, (width, height) = webp_to_jpeg(fileobj, safe_name)
     jpeg_name = _with_extension(safe_name, "image/jpeg")
     try:
         sha, size = _measured(out, "image/jpeg", jpeg_name)
