@@ -110,6 +110,22 @@ def _check_app(campaign: Campaign, result: Preflight) -> None:
 
 def _check_media(campaign: Campaign, result: Preflight) -> None:
     assert result.last_due_at is not None
+    link = campaign.media_file.public_url
+    if not campaign.partner_app.is_capi:
+        # Only CAPI apps can make media ids: the others send the image by its
+        # public link, which Gupshup fetches.
+        by_link = link.startswith("https://")
+        result.add(
+            "media",
+            by_link,
+            f"{campaign.partner_app} is not a Cloud API app: the image is sent by "
+            f"its public link ({link})."
+            if by_link
+            else f"{campaign.partner_app} is not a Cloud API (CAPI) app, so it cannot "
+            "have media ids: give the image a public https:// link on the media "
+            "page (Gupshup fetches it from there), or send through a CAPI app.",
+        )
+        return
     valid = media_selectors.media_valid_for_app_until(
         media_file=campaign.media_file,
         partner_app=campaign.partner_app,

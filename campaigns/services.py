@@ -64,15 +64,18 @@ def campaign_checked(campaign: Campaign, *, user_id: int | None) -> Preflight:
     failures = result.failures()
     if not failures:
         return result
-    if any(check.name == "media" for check in failures):
+    lines = [check.message for check in failures]
+    # A media id can be made again for a CAPI app only (the others send by link).
+    refresh = campaign.partner_app.is_capi and any(
+        check.name == "media" for check in failures
+    )
+    if refresh:
         media_services.media_ensure_fresh(
             media_file=campaign.media_file,
             app=campaign.partner_app,
             until=result.last_due_at or timezone.now(),
             user_id=user_id,
         )
-    lines = [check.message for check in failures]
-    if any(check.name == "media" for check in failures):
         lines.append("A fresh media id is being made now; try again in a minute.")
     raise ApplicationError(
         "The campaign cannot start: " + " ".join(lines), extra={"preflight": result}

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Recipient
 from campaigns.preflight import campaign_preflight
-from gupshup_admin.models import HealthStatus, Template
-from media_library.models import MediaState, ProviderMedia
+from gupshup_admin.models import HealthStatus, PartnerApp, Template
+from media_library.models import MediaFile, MediaState, ProviderMedia
 
 
 def ready(campaign: Campaign, *, recipients: int = 30, media_days: float = 20) -> None:
@@ -89,6 +89,28 @@ def test_media_that_expires_before_the_last_message_is_refused(
         for n in range(30_000)
     )
     assert "mirror or refresh it first" in failed(campaign)["media"]
+
+
+def test_an_app_that_is_not_capi_sends_the_image_by_its_public_link(
+    campaign: Campaign,
+) -> None:
+    """It can never have a media id; its image goes by its https link."""
+    ready(campaign)
+    ProviderMedia.objects.all().delete()
+    PartnerApp.objects.filter(pk=campaign.partner_app_id).update(is_capi=False)
+    campaign.refresh_from_db()
+    assert "give the image a public https:// link" in failed(campaign)["media"]
+    MediaFile.objects.filter(pk=campaign.media_file_id).update(
+        public_url="https://cdn.example.com/banner.png"
+    )
+    campaign.refresh_from_db()
+    assert "media" not in failed(campaign)
+    check = next(
+        c for c in campaign_preflight(campaign=campaign).checks if c.name == "media"
+    )
+    assert (
+        "sent by its public link (https://cdn.example.com/banner.png)" in check.message
+    )
 
 
 def test_a_campaign_scheduled_long_ago_needs_confirmation(campaign: Campaign) -> None:

@@ -722,3 +722,15 @@ def test_buttons_need_the_csrf_token(campaign: Campaign, alice: User) -> None:
 def test_the_admin_index_links_to_the_campaign_pages(client: Client) -> None:
     html = client.get(reverse("admin:index")).content.decode()
     assert f'href="{reverse("campaigns:list")}"' in html
+
+
+def test_a_message_starting_with_a_name_keeps_the_name_as_written(
+    client: Client,
+) -> None:
+    """The admin's base capitalises messages; a campaign (or file) name that
+    starts one must come out as its owner wrote it."""
+    campaign = sim_campaign(phones=phones(1), name="diwali blast")
+    response = client.post(url("cancel", campaign), follow=True)
+    html = response.content.decode()
+    assert "diwali blast cancelled:" in html
+    assert "Diwali blast cancelled" not in html
