@@ -7,7 +7,7 @@ refreshes it once on a 401.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +20,11 @@ from audit.services import audit_record
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import HealthStatus, PartnerApp, Template
 from gupshup_admin.providers.errors import ProviderError
+from gupshup_admin.secret_ages import (
+    SecretAge,
+    partner_app_secret_ages,
+    secret_age_warnings,
+)
 from gupshup_admin.services import (
     partner_app_mark_unhealthy,
     partner_app_set_health,
@@ -31,15 +36,30 @@ from gupshup_admin.services import (
 class HealthReport:
     healthy: bool
     message: str
+    # The age of each stored secret; those about to lapse are also in `message`.
+    secrets: tuple[SecretAge, ...] = field(default=())
 
 
 def partner_app_check_health(
     *, app: PartnerApp, user_id: int | None = None
 ) -> HealthReport:
-    """Check the app's health and limits (tier, quality, TPS, balance) and store it.
+    """Check the app's health and limits (tier, quality, TPS, balance) and the age
+    of its secrets, and store it. A secret about to lapse (or past its end) is
+    named in the message with what to do, whether the app is healthy or not.
 
     Never raises for provider trouble: the report says what went wrong.
     """
+    report = _check_health(app, user_id)
+    # After the calls: a token refreshed during them has a new age.
+    ages = tuple(partner_app_secret_ages(app=app))
+    message = " · ".join([report.message, *secret_age_warnings(ages)])
+    if message != report.message:
+        PartnerApp.objects.filter(pk=app.pk).update(health_message=message)
+        app.health_message = message
+    return HealthReport(report.healthy, message, ages)
+
+
+def _check_health(app: PartnerApp, user_id: int | None) -> HealthReport:
     try:
         health = with_app_client(app=app, user_id=user_id, call=lambda c: c.health())
     except (ProviderError, ApplicationError) as exc:

@@ -229,11 +229,12 @@ def commbox_channel_update_secrets(
     *, channel: CommBoxChannel, api_key: str = "", user_id: int | None = None
 ) -> CommBoxChannel:
     """Store a new API key (blank = keep the stored one) and save the channel;
-    a changed key goes to the audit trail as its hint."""
+    a changed key goes to the audit trail as its hint. The same key pasted again
+    changes nothing, so its age keeps counting."""
     changed = bool(api_key) and (
         not channel.api_key_encrypted or api_key != channel.api_key
     )
-    if api_key:
+    if changed:
         channel.set_api_key(api_key)
     channel.full_clean()
     with transaction.atomic():

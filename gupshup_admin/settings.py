@@ -63,6 +63,27 @@ def _positive_int(name: str, default: int) -> int:
     return value
 
 
+def _days(name: str, default: int) -> int:
+    """A whole number of days, at least 1."""
+    try:
+        value = int(env.int(name, default=default))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number of days.") from exc
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1 (days).")
+    return value
+
+
+def _warn_days(name: str, default: int, *, lifetime_name: str, lifetime: int) -> int:
+    """Days of warning before a secret's lifetime ends: 0 or more, below it."""
+    value = _non_negative_int(name, default)
+    if value >= lifetime:
+        raise ImproperlyConfigured(
+            f"{name}={value} must be less than {lifetime_name}={lifetime}."
+        )
+    return value
+
+
 def _proxy_ssl_header(name: str) -> tuple[str, str] | None:
     """X-Forwarded-Proto → ("HTTP_X_FORWARDED_PROTO", "https"); "" → None."""
     value = str(env.str(name, default="")).strip()
@@ -317,6 +338,25 @@ PROVIDER_READ_TIMEOUT = _positive("PROVIDER_READ_TIMEOUT", 30.0)
 EXCHANGE_BODY_MAX_CHARS = int(_positive("EXCHANGE_BODY_MAX_CHARS", 20_000))
 # The partner JWT lives 24 h; refresh it before that.
 PARTNER_TOKEN_TTL_HOURS = _positive("PARTNER_TOKEN_TTL_HOURS", 22)
+
+# Secret ages. Gupshup: newly generated client secrets expire after at most 90
+# days. CommBox: an API key lives at most a year (rotated every 365 days by
+# default, with 30 days' notice). Pages and health checks show each stored
+# secret's age and warn this many days before it is expected to lapse.
+PARTNER_SECRET_LIFETIME_DAYS = _days("PARTNER_SECRET_LIFETIME_DAYS", 90)
+PARTNER_SECRET_WARN_DAYS = _warn_days(
+    "PARTNER_SECRET_WARN_DAYS",
+    14,
+    lifetime_name="PARTNER_SECRET_LIFETIME_DAYS",
+    lifetime=PARTNER_SECRET_LIFETIME_DAYS,
+)
+COMMBOX_KEY_LIFETIME_DAYS = _days("COMMBOX_KEY_LIFETIME_DAYS", 365)
+COMMBOX_KEY_WARN_DAYS = _warn_days(
+    "COMMBOX_KEY_WARN_DAYS",
+    30,
+    lifetime_name="COMMBOX_KEY_LIFETIME_DAYS",
+    lifetime=COMMBOX_KEY_LIFETIME_DAYS,
+)
 
 # Fernet keys (urlsafe base64, 32 bytes) for secrets at rest, newest first.
 # Several keys allow rotation: the first encrypts, all of them decrypt.

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
@@ -22,6 +23,23 @@ class SecretFieldsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponse:
         return super().changeform_view(request, *args, **kwargs)
+
+    def secret_warnings(self, obj: Any) -> list[str]:
+        """Lines about stored secrets that lapse soon or have lapsed."""
+        return []
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "GET":
+            obj = self.get_object(request, unquote(object_id))
+            for warning in self.secret_warnings(obj) if obj is not None else []:
+                self.message_user(request, warning, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

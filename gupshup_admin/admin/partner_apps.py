@@ -11,7 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from gupshup_admin import app_sync, services, tasks
@@ -24,6 +25,11 @@ from gupshup_admin.models import (
     Template,
 )
 from gupshup_admin.providers.errors import ProviderError
+from gupshup_admin.secret_ages import (
+    SecretAge,
+    partner_app_secret_ages,
+    secret_age_warnings,
+)
 from gupshup_admin.taskutils import enqueue_on_commit
 
 _BADGE = {
@@ -50,6 +56,16 @@ def health_badge(app: PartnerApp) -> str:
         bg,
         app.get_health_status_display(),
     )
+
+
+def _age_line(app: PartnerApp, name: str) -> str:
+    found: list[SecretAge] = [
+        age for age in partner_app_secret_ages(app=app) if age.name == name
+    ]
+    if not found:
+        return "—"
+    age = found[0]
+    return f"{age.text}: {age.advice}" if age.advice else age.text
 
 
 class TemplateInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -79,6 +95,7 @@ class PartnerAppAdmin(SecretFieldsAdmin):
         "health",
         "health_checked_at",
         "app_token_hint",
+        "secret_ages",
     ]
     list_filter = ["health_status", "is_capi", "is_active"]
     search_fields = ["name", "app_id", "app_name", "source_number"]
@@ -86,7 +103,9 @@ class PartnerAppAdmin(SecretFieldsAdmin):
         "app_token_hint",
         "app_token_source",
         "app_token_updated_at",
+        "app_token_age",
         "partner_secret_hint",
+        "partner_secret_age",
         "health",
         "health_message",
         "health_checked_at",
@@ -116,6 +135,7 @@ class PartnerAppAdmin(SecretFieldsAdmin):
                     "app_token_hint",
                     "app_token_source",
                     "app_token_updated_at",
+                    "app_token_age",
                     "new_app_token",
                     "clear_app_token",
                 ]
@@ -123,7 +143,14 @@ class PartnerAppAdmin(SecretFieldsAdmin):
         ),
         (
             "Partner credentials",
-            {"fields": ["partner_email", "partner_secret_hint", "new_partner_secret"]},
+            {
+                "fields": [
+                    "partner_email",
+                    "partner_secret_hint",
+                    "partner_secret_age",
+                    "new_partner_secret",
+                ]
+            },
         ),
         (
             "Health",
@@ -137,6 +164,25 @@ class PartnerAppAdmin(SecretFieldsAdmin):
     @admin.display(description="health", ordering="health_status")
     def health(self, obj: PartnerApp) -> str:
         return health_badge(obj)
+
+    @admin.display(description="secret ages")
+    def secret_ages(self, obj: PartnerApp) -> str:
+        ages = partner_app_secret_ages(app=obj)
+        if not ages:
+            return "—"
+        rows = ((age.name, age.text) for age in ages)
+        return format_html_join(mark_safe("<br>"), "{}: {}", rows)
+
+    @admin.display(description="app token age")
+    def app_token_age(self, obj: PartnerApp) -> str:
+        return _age_line(obj, "app token")
+
+    @admin.display(description="client secret age")
+    def partner_secret_age(self, obj: PartnerApp) -> str:
+        return _age_line(obj, "partner client secret")
+
+    def secret_warnings(self, obj: PartnerApp) -> list[str]:
+        return secret_age_warnings(partner_app_secret_ages(app=obj))
 
     @admin.display(description="limits")
     def limits(self, obj: PartnerApp) -> str:

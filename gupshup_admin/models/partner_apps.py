@@ -86,6 +86,10 @@ class PartnerApp(models.Model):
     partner_secret_hint = models.CharField(
         "stored client secret", max_length=20, blank=True, editable=False
     )
+    # Null with a secret stored: set before ages were recorded (age unknown).
+    partner_secret_set_at = models.DateTimeField(
+        "client secret set", null=True, blank=True, editable=False
+    )
     partner_token_encrypted = models.TextField(blank=True, editable=False)
     partner_token_expires_at = models.DateTimeField(
         null=True, blank=True, editable=False
@@ -140,6 +144,7 @@ class PartnerApp(models.Model):
     def set_partner_secret(self, secret: str) -> None:
         self.partner_secret_encrypted = crypto.encrypt(secret)
         self.partner_secret_hint = mask_value(secret)
+        self.partner_secret_set_at = timezone.now() if secret else None
         self.clear_partner_token()
 
     def partner_token(self, *, now: datetime | None = None) -> str:
