@@ -6,7 +6,14 @@ from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from gupshup_admin.providers.gupshup_types import raise_bad
-from gupshup_admin.providers.http import HashingReader, HttpClient, Multipart, Request
+from gupshup_admin.providers.http import (
+    AuthScheme,
+    Credential,
+    HashingReader,
+    HttpClient,
+    Multipart,
+    Request,
+)
 from gupshup_admin.providers.parsing import require
 from gupshup_admin.providers.recording import ExchangeContext
 
@@ -53,10 +60,8 @@ class CommBoxClient:
                 commbox_channel_id=self.channel_id,
                 user_id=self.user_id,
             ),
-            headers={
-                "Authorization": f"Bearer {self.api_key}",
-                "accept": "application/json",
-            },
+            headers={"accept": "application/json"},
+            credential=Credential(self.api_key, AuthScheme.BEARER),
             multipart=Multipart(
                 fields={},
                 file_field="pic",
@@ -64,7 +69,6 @@ class CommBoxClient:
                 content_type=content_type,
                 reader=HashingReader(fileobj, size),
             ),
-            secrets=[self.api_key],
         )
         reply = self.http.send(request, _media)
         return replace(reply.value, exchange_id=reply.exchange_id)

@@ -1,7 +1,9 @@
 """Gupshup Partner API: one small method per endpoint, each returning a parsed object.
 
-Request shapes follow `shared/api/` exactly: app calls send the `sk_` token raw in
-both `token` and `Authorization` (never `Bearer`); phone numbers go digits-only.
+Request shapes follow `shared/api/` exactly: app calls send the legacy `sk_` token
+raw in both `token` and `Authorization` (never `Bearer`), a Universal (App) Token
+as `Authorization: Bearer …` (`http.Credential` decides); phone numbers go
+digits-only.
 """
 
 from __future__ import annotations
@@ -34,7 +36,14 @@ from gupshup_admin.providers.gupshup_types import (
     parse_wallet_balance,
     raise_bad,
 )
-from gupshup_admin.providers.http import HashingReader, HttpClient, Multipart, Request
+from gupshup_admin.providers.http import (
+    AuthScheme,
+    Credential,
+    HashingReader,
+    HttpClient,
+    Multipart,
+    Request,
+)
 from gupshup_admin.providers.recording import ExchangeContext
 
 __all__ = [
@@ -99,27 +108,30 @@ class GupshupPartnerClient:
 
 
 class GupshupAppClient:
-    """App-level calls, authenticated with the app's `sk_` token."""
+    """App-level calls, authenticated with the app's `sk_` token (raw) or a
+    Universal (App) Token (`scheme=AuthScheme.BEARER`)."""
 
     def __init__(
-        self, http: HttpClient, base_url: str, *, app_id: str, token: str, scope: Scope
+        self,
+        http: HttpClient,
+        base_url: str,
+        *,
+        app_id: str,
+        token: str,
+        scope: Scope,
+        scheme: AuthScheme = AuthScheme.RAW,
     ) -> None:
         self.http, self.scope, self.token = http, scope, token
+        self.credential = Credential(token, scheme)
         self.app_url = f"{base_url.rstrip('/')}/partner/app/{app_id}"
 
     def _request(self, method: str, path: str, endpoint: str, **kwargs: Any) -> Request:
-        # Docs say `Authorization:`, the curl samples say `token:`: send both, raw.
-        headers = {
-            "token": self.token,
-            "Authorization": self.token,
-            "accept": "application/json",
-        }
-        kwargs.setdefault("secrets", [self.token])
         return Request(
             method,
             f"{self.app_url}{path}",
             self.scope.context(endpoint),
-            headers=headers,
+            headers={"accept": "application/json"},
+            credential=self.credential,
             **kwargs,
         )
 
@@ -240,7 +252,7 @@ class GupshupAppClient:
             "/subscription",
             "subscription",
             form=form,
-            secrets=[self.token, *meta.values()],
+            secrets=list(meta.values()),
         )
         return self.http.send(request, parse_subscription).value
 

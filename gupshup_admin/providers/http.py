@@ -8,6 +8,7 @@ are in `masking.py`, the recorder's interface in `recording.py`.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -93,6 +94,29 @@ class Multipart:
         return summary
 
 
+class AuthScheme(enum.StrEnum):
+    """How a token rides on a request; `Credential.headers` is the one rule."""
+
+    # Gupshup's legacy `sk_` app token: raw, in both `token` and `Authorization`.
+    RAW = "raw"
+    # Universal (App) Tokens and CommBox API keys: `Authorization: Bearer …`.
+    BEARER = "bearer"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A token and how it is sent. Its value is a secret of every request it is on."""
+
+    token: str = field(repr=False)
+    scheme: AuthScheme = AuthScheme.RAW
+
+    def headers(self) -> dict[str, str]:
+        if self.scheme is AuthScheme.BEARER:
+            return {"Authorization": f"Bearer {self.token}"}
+        # Docs say `Authorization:`, the curl samples say `token:`: send both, raw.
+        return {"token": self.token, "Authorization": self.token}
+
+
 @dataclass(frozen=True)
 class HttpResponse(Generic[P]):
     """A 2xx answer: its decoded body, parsed into `value`."""
@@ -116,6 +140,13 @@ class Request:
     json_body: dict[str, Any] | None = field(default=None, repr=False)
     multipart: Multipart | None = field(default=None, repr=False)
     secrets: Sequence[str] = field(default=(), repr=False)
+    credential: Credential | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # The credential's headers go on the wire; its token is masked everywhere.
+        if self.credential is not None:
+            self.headers = {**self.headers, **self.credential.headers()}
+            self.secrets = (*self.secrets, self.credential.token)
 
     def logged_body(self) -> dict[str, Any]:
         if self.multipart is not None:

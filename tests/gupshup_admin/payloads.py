@@ -26,6 +26,18 @@ PARTNER_JWT = (
     ".eyJzdWIiOiJwYXJ0bmVyQGV4YW1wbGUuY29tIiwiZXhwIjoxOTAwMDAwMDAwfQ"
     ".c2lnbmF0dXJlLW9mLXRoZS1wYXJ0bmVyLWp3dC1ub3QtcmVhbA"
 )
+# A Universal Token (partner-wide, minted with the client secret) and a Universal
+# App Token (one app, minted with the UT): JWTs, sent as `Authorization: Bearer`.
+UNIVERSAL_TOKEN = (
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9"
+    ".eyJzdWIiOiJwYXJ0bmVyLTcxMjEiLCJ0eXAiOiJVVCJ9"
+    ".dW5pdmVyc2FsLXRva2VuLXNpZ25hdHVyZS0wMDAx"
+)
+UNIVERSAL_APP_TOKEN = (
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9"
+    ".eyJzdWIiOiJhcHAtOTQ3ZDI4YjgiLCJ0eXAiOiJVQVQifQ"
+    ".dW5pdmVyc2FsLWFwcC10b2tlbi1zaWduYXR1cmU"
+)
 # The app token the token endpoint hands out (differs from the pasted one).
 FETCHED_TOKEN = "sk_5e1f0c2d9a8b47c6b3a2e1d0f9c8b7a6"
 # A custom header secret given to Gupshup through the subscription `meta`.

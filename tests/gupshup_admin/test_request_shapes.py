@@ -17,6 +17,8 @@ import pytest
 import responses
 from requests import PreparedRequest
 
+from gupshup_admin.exchanges import http_client
+from gupshup_admin.models import ApiExchange, PartnerApp
 from gupshup_admin.providers.commbox import CommBoxClient, CommBoxMedia
 from gupshup_admin.providers.errors import ProviderError
 from gupshup_admin.providers.gupshup import (
@@ -26,11 +28,13 @@ from gupshup_admin.providers.gupshup import (
     Health,
     MediaId,
     PartnerLogin,
+    Scope,
     SubmittedMessage,
     V3Message,
     WalletBalance,
 )
-from tests.conftest import APP_TOKEN, COMMBOX_KEY, PARTNER_SECRET
+from gupshup_admin.providers.http import AuthScheme
+from tests.conftest import APP_ID, APP_TOKEN, COMMBOX_KEY, GUPSHUP, PARTNER_SECRET
 from tests.gupshup_admin.payloads import (
     APP_URL,
     COMMBOX_UPLOAD_URL,
@@ -41,6 +45,7 @@ from tests.gupshup_admin.payloads import (
     PARTNER_JWT,
     SPRING_SALE,
     TOKEN_URL,
+    UNIVERSAL_TOKEN,
     app_token_ok,
     commbox_upload_ok,
     health_ok,
@@ -459,6 +464,31 @@ def test_every_app_call_sends_the_token_raw_in_both_token_and_authorization(
     assert request.headers["Authorization"] == APP_TOKEN
     assert all("bearer" not in value.lower() for value in request.headers.values())
     assert request.headers["User-Agent"].startswith("gupshup-admin/")
+
+
+@pytest.mark.parametrize("call_name", list(APP_CALLS))
+def test_every_app_call_with_a_universal_token_sends_it_as_bearer_and_nothing_else(
+    mocked: Mock, partner_app: PartnerApp, call_name: str
+) -> None:
+    client = GupshupAppClient(
+        http_client(),
+        GUPSHUP,
+        app_id=APP_ID,
+        token=UNIVERSAL_TOKEN,
+        scheme=AuthScheme.BEARER,
+        scope=Scope(partner_app_id=partner_app.pk),
+    )
+    method, path, answer, call = APP_CALLS[call_name]
+    mocked.add(method, f"{APP_URL}{path}", json=answer)
+
+    call(client)
+
+    request = mocked.calls[0].request
+    assert request.headers["Authorization"] == f"Bearer {UNIVERSAL_TOKEN}"
+    assert "token" not in request.headers
+    logged = ApiExchange.objects.get().request_headers
+    assert logged["Authorization"] == "…MDAx"
+    assert UNIVERSAL_TOKEN not in str(ApiExchange.objects.values().get())
 
 
 # --- partner login and app token ------------------------------------------------
