@@ -37,6 +37,8 @@ Handler = Callable[[Ctx], Response]
 HANDLERS: dict[str, Handler] = {
     "partner_login": partner.partner_login,
     "app_token": partner.app_token,
+    "universal_token": partner.universal_token,
+    "universal_app_token": partner.universal_app_token,
     "templates": partner.templates,
     "health": partner.health,
     "waba_info": partner.waba_info,
@@ -53,6 +55,12 @@ ROUTES = Map(
     [
         Rule("/partner/account/login", methods=["POST"], endpoint="partner_login"),
         Rule(f"{_APP}/token", methods=["GET"], endpoint="app_token"),
+        Rule(f"{_APP}/token", methods=["POST"], endpoint="universal_app_token"),
+        Rule(
+            "/partner/<partner_id>/auth/token",
+            methods=["POST"],
+            endpoint="universal_token",
+        ),
         Rule(f"{_APP}/media", methods=["POST"], endpoint="media"),
         Rule(f"{_APP}/template/msg", methods=["POST"], endpoint="template_msg"),
         Rule(f"{_APP}/v3/message", methods=["POST"], endpoint="v3_message"),

@@ -66,6 +66,14 @@ class SimulatorConfig:
     partner_name: str = "Demo Partner"
     partner_token_ttl: float = 86_400.0
     login_rate_per_minute: int = 10
+    # Universal Tokens: the partner id in the mint URL, whether Gupshup enabled
+    # minting for this partner, lifetimes (seconds) and mint rate limits.
+    partner_id: int = 4242
+    universal_minting: bool = True
+    universal_token_ttl: float = 60 * 86_400.0
+    universal_app_token_ttl: float = 86_400.0
+    universal_token_mints_per_minute: int = 3
+    universal_app_token_mints_per_minute: int = 10
     apps: list[SimApp] = field(default_factory=lambda: _demo_apps())
     channels: list[SimChannel] = field(default_factory=lambda: _demo_channels())
     rate_per_minute: int = 600
@@ -128,6 +136,10 @@ _NON_NEGATIVE = (
     "max_media_bytes",
     "rate_per_minute",
     "login_rate_per_minute",
+    "universal_token_ttl",
+    "universal_app_token_ttl",
+    "universal_token_mints_per_minute",
+    "universal_app_token_mints_per_minute",
 )
 
 CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(SimulatorConfig))

@@ -137,6 +137,7 @@ class _Demo:
 
     partner_email: str
     partner_secret: str
+    partner_id: int
     capi_app: SimApp
     non_capi_app: SimApp
     channel: SimChannel
@@ -159,6 +160,7 @@ class _Demo:
 DEMO = _Demo(
     partner_email="demo-partner@example.com",
     partner_secret="demo-partner-secret",
+    partner_id=4242,
     capi_app=SimApp(
         app_id="5f0c1a8e-3b7d-4c2a-9e61-0d4b8f2a7c11",
         token="sk_demo0c1a8e3b7d4c2a9e610d4b8f2a7c11",

@@ -135,23 +135,32 @@ class Ctx:
     fault: str | None = None
 
     def app(self) -> SimApp:
-        """The app of the URL, authenticated by its raw sk_ token.
+        """The app of the URL, authenticated by its raw sk_ token or a Bearer
+        Universal (App) Token.
 
         Raises SimError 400 for an unknown app and 401 for a bad token.
         """
         app = self.config.app(self.args["app_id"])
         if app is None:
             raise SimError(400, "Invalid App Details")
-        check_app_token(self.request, app)
+        check_app_token(self.request, app, self.state)
         return app
 
 
-def check_app_token(request: Request, app: SimApp) -> None:
-    """Accept the raw token in `token` or `Authorization`; refuse `Bearer`.
+def check_app_token(request: Request, app: SimApp, state: SimState) -> None:
+    """Accept `Authorization: Bearer` with an active Universal Token, or a
+    Universal App Token of this app; else the raw sk_ token in `token` or
+    `Authorization` (a `Bearer` sk_ token is refused).
 
     Raises SimError 401 "Authentication Failed".
     """
-    values = [request.headers.get(name, "") for name in ("token", "Authorization")]
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        issued = state.universal(authorization.removeprefix("Bearer "))
+        if issued is not None and issued.app_id in (None, app.app_id):
+            return
+        raise SimError(401, "Authentication Failed")
+    values = [request.headers.get("token", ""), authorization]
     if any(v.startswith("Bearer ") for v in values):
         raise SimError(401, "Authentication Failed")
     expected = app.token.encode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,8 +12,8 @@ from werkzeug.wrappers import Response
 
 from gupshup_admin.simulator.fixtures import templates_for
 from gupshup_admin.simulator.http import Ctx, SimError, json_response
+from gupshup_admin.simulator.state import MintRefused
 
-PARTNER_ID = 4242
 SUBSCRIPTION_MODES = frozenset(
     {
         "SENT",
@@ -49,7 +50,7 @@ def partner_login(ctx: Ctx) -> Response:
     return json_response(
         {
             "token": ctx.state.issue_jwt(email),
-            "id": PARTNER_ID,
+            "id": config.partner_id,
             "email": config.partner_email,
             "name": config.partner_name,
         }
@@ -76,6 +77,99 @@ def app_token(ctx: Ctx) -> Response:
         "modifiedOn": _TOKEN_CREATED_ON,
     }
     return json_response({"status": "success", "token": token})
+
+
+def universal_token(ctx: Ctx) -> Response:
+    """POST /partner/{partnerId}/auth/token: email + clientSecret + name → a UT.
+
+    The token is shown only in this answer. Raises SimError: 429 past the mint
+    rate, 400 for a wrong partner id, a missing field, a bad expiry or too many
+    active tokens, 401 for wrong credentials, 403 when minting is not enabled,
+    409 for a name an active token has.
+    """
+    form = ctx.request.form
+    ctx.entry["form"] = form.to_dict()
+    config = ctx.config
+    if not ctx.state.take_mint_slot("UT"):
+        raise SimError(429, "Too Many Requests")
+    if ctx.args["partner_id"] != str(config.partner_id):
+        raise SimError(400, "Invalid partner id")
+    email, secret, name = (form.get(k, "") for k in ("email", "clientSecret", "name"))
+    if not (email and secret and name):
+        raise SimError(400, "email, clientSecret and name are required")
+    good = hmac.compare_digest(secret.encode(), config.partner_secret.encode())
+    if email.lower() != config.partner_email.lower() or not good:
+        raise SimError(401, "Invalid email or client secret")
+    if not config.universal_minting:
+        raise SimError(403, "Universal Token minting is not enabled for this partner")
+    expires_at = _expiry(form.get("expiry"), config.universal_token_ttl, 60, 60 * 86400)
+    return _minted(ctx, "UT", name, expires_at)
+
+
+def universal_app_token(ctx: Ctx) -> Response:
+    """POST /partner/app/{appId}/token with `Authorization: Bearer <UT>` → a UAT.
+
+    Only a Universal Token may mint: the legacy partner JWT, an app token or a
+    UAT get 401. Raises SimError: 400 for an unknown app, a missing name, a bad
+    expiry or too many active tokens, 409 for a name in use, 429 past the rate.
+    """
+    form = ctx.request.form
+    ctx.entry["form"] = form.to_dict()
+    header = ctx.request.headers.get("Authorization", "")
+    issued = ctx.state.universal(header.removeprefix("Bearer "))
+    if not header.startswith("Bearer ") or issued is None or issued.kind != "UT":
+        raise SimError(401, "Unauthorized Access")
+    app = ctx.config.app(ctx.args["app_id"])
+    if app is None:
+        raise SimError(400, "Invalid App Details")
+    if not ctx.state.take_mint_slot("UAT", app.app_id):
+        raise SimError(429, "Too Many Requests")
+    name = form.get("name", "")
+    if not name:
+        raise SimError(400, "name is required")
+    ttl = ctx.config.universal_app_token_ttl
+    expires_at = _expiry(form.get("expiry"), ttl, 3600, 86400)
+    return _minted(ctx, "UAT", name, expires_at, app_id=app.app_id)
+
+
+def _expiry(raw: str | None, default_ttl: float, shortest: int, longest: int) -> float:
+    """The expiry asked for (epoch ms) as epoch seconds, or now + the default."""
+    now = time.time()
+    if not raw:
+        return now + default_ttl
+    try:
+        expires_at = int(raw) / 1000
+    except ValueError as exc:
+        raise SimError(400, "expiry must be an epoch-millisecond timestamp") from exc
+    # A second of slack: the client computed "now" a moment before we did.
+    if not now + shortest - 1 <= expires_at <= now + longest + 1:
+        raise SimError(
+            400, f"expiry must be between {shortest} s and {longest} s from now"
+        )
+    return expires_at
+
+
+def _minted(
+    ctx: Ctx, kind: str, name: str, expires_at: float, app_id: str | None = None
+) -> Response:
+    try:
+        token = ctx.state.issue_universal(
+            kind, name=name, expires_at=expires_at, app_id=app_id
+        )
+    except MintRefused as exc:
+        raise SimError(exc.status, exc.message) from exc
+    # Fields as Gupshup's token list shows them, plus the value (shown once).
+    body: dict[str, Any] = {
+        "id": ctx.state.new_uuid(),
+        "name": name,
+        "token": token,
+        "createdOn": int(time.time() * 1000),
+        "expiredOn": int(expires_at * 1000),
+        "status": "ACTIVE",
+    }
+    if app_id is not None:
+        body["appId"] = app_id
+    return json_response({"status": "success", "token": body})
 
 
 def templates(ctx: Ctx) -> Response:

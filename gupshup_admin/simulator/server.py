@@ -166,6 +166,15 @@ class Simulator:
         """Expire every partner JWT issued so far."""
         self.state.expire_jwts()
 
+    def expire_universal_tokens(self) -> None:
+        """Expire every Universal Token and Universal App Token issued so far."""
+        self.state.expire_universal_tokens()
+
+    def universal_tokens(self) -> list[dict[str, Any]]:
+        """The Universal (App) Tokens issued: kind, name, app, times (no value)."""
+        return self.state.universal_tokens()
+
     def reset(self) -> None:
-        """Clear logs, pending callbacks, rate windows and subscriptions."""
+        """Clear logs, pending callbacks, rate windows, subscriptions and the
+        Universal (App) Tokens issued."""
         self.wsgi.reset()

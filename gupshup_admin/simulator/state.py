@@ -26,6 +26,8 @@ from gupshup_admin.simulator.config import (
 )
 
 WINDOW_SECONDS = 60.0
+# Gupshup: at most 3 active Universal Tokens per admin, 3 Universal App Tokens per app.
+MAX_ACTIVE_UNIVERSAL = 3
 EVENT_MODES = {
     "enqueued": "ENQUEUED",
     "sent": "SENT",
@@ -70,6 +72,39 @@ class Subscription:
         }
 
 
+@dataclass
+class IssuedToken:
+    """A Universal Token ("UT", the partner's) or Universal App Token ("UAT")."""
+
+    kind: str
+    name: str
+    app_id: str | None
+    created_at: float
+    expires_at: float
+
+    def active(self, now: float) -> bool:
+        return self.expires_at > now
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        """What may be shown of it: never its value."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "app_id": self.app_id,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "active": self.active(now),
+        }
+
+
+class MintRefused(Exception):
+    """A token mint the rules refuse: the handler answers `status` and `message`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
 class SimState:
     """Config plus everything that changes while the simulator runs."""
 
@@ -92,6 +127,10 @@ class SimState:
         self._subscriptions: dict[str, list[Subscription]] = {}
         self._sub_counter = 0
         self._sent_to: set[str] = set()
+        # Universal (App) Tokens are forgotten on reset, so the per-admin and
+        # per-app caps start afresh for each test.
+        self._universal: dict[str, IssuedToken] = {}
+        self._mint_windows: dict[tuple[str, str | None], deque[float]] = {}
 
     # -- config ---------------------------------------------------------------
 
@@ -126,7 +165,8 @@ class SimState:
             self._config = dataclasses.replace(self._config, channels=channels)
 
     def reset(self) -> None:
-        """Forget logs, rate windows and subscriptions; keep config and JWTs."""
+        """Forget logs, rate windows, subscriptions and Universal (App) Tokens;
+        keep config and partner JWTs."""
         with self._lock:
             self._clear()
             self._rng.seed(self._config.seed)
@@ -172,14 +212,18 @@ class SimState:
         now = time.time()
         with self._lock:
             ttl = self._config.partner_token_ttl
-            claims = {"sub": email, "iat": int(now), "exp": int(now + ttl)}
-            claims["jti"] = self.new_uuid()
-            signature = self._rng.randbytes(32)
-            token = ".".join(
-                [_b64({"alg": "HS256", "typ": "JWT"}), _b64(claims), _b64u(signature)]
+            token = self._make_jwt(
+                {"sub": email, "iat": int(now), "exp": int(now + ttl)}
             )
             self._jwts[token] = now + ttl
             return token
+
+    def _make_jwt(self, claims: dict[str, Any]) -> str:
+        with self._lock:
+            claims = {**claims, "jti": self.new_uuid()}
+            signature = self._rng.randbytes(32)
+            header = {"alg": "HS256", "typ": "JWT"}
+            return ".".join([_b64(header), _b64(claims), _b64u(signature)])
 
     def jwt_valid(self, token: str) -> bool:
         """True for a token this simulator issued that has not expired."""
@@ -191,6 +235,70 @@ class SimState:
         """Make every issued partner token expired (to test refreshing)."""
         with self._lock:
             self._jwts = dict.fromkeys(self._jwts, 0.0)
+
+    # -- Universal Tokens -----------------------------------------------------
+
+    def take_mint_slot(self, kind: str, app_id: str | None = None) -> bool:
+        """Count one mint (UT per partner, UAT per app); False past the limit."""
+        with self._lock:
+            limit = (
+                self._config.universal_token_mints_per_minute
+                if kind == "UT"
+                else self._config.universal_app_token_mints_per_minute
+            )
+            window = self._mint_windows.setdefault((kind, app_id), deque())
+            return _take(window, limit)
+
+    def issue_universal(
+        self, kind: str, *, name: str, expires_at: float, app_id: str | None = None
+    ) -> str:
+        """Mint a UT or a UAT (for `app_id`) and remember it.
+
+        Raises MintRefused when an active token of the same scope has the name,
+        or three are active already.
+        """
+        now = time.time()
+        with self._lock:
+            active = [
+                t
+                for t in self._universal.values()
+                if t.kind == kind and t.app_id == app_id and t.active(now)
+            ]
+            if any(t.name == name for t in active):
+                raise MintRefused(409, f"An active token is already named {name!r}")
+            if len(active) >= MAX_ACTIVE_UNIVERSAL:
+                raise MintRefused(
+                    400,
+                    f"At most {MAX_ACTIVE_UNIVERSAL} active tokens are allowed: "
+                    "revoke one or wait for one to expire",
+                )
+            claims: dict[str, Any] = {
+                "typ": kind,
+                "sub": app_id or self._config.partner_email,
+                "iat": int(now),
+                "exp": int(expires_at),
+            }
+            token = self._make_jwt(claims)
+            self._universal[token] = IssuedToken(kind, name, app_id, now, expires_at)
+            return token
+
+    def universal(self, token: str) -> IssuedToken | None:
+        """The active UT or UAT with this value, or None."""
+        with self._lock:
+            issued = self._universal.get(token)
+        return issued if issued is not None and issued.active(time.time()) else None
+
+    def expire_universal_tokens(self) -> None:
+        """Make every Universal (App) Token issued so far expired."""
+        with self._lock:
+            for issued in self._universal.values():
+                issued.expires_at = 0.0
+
+    def universal_tokens(self) -> list[dict[str, Any]]:
+        """Every Universal (App) Token issued, oldest first, without its value."""
+        now = time.time()
+        with self._lock:
+            return [t.to_json(now) for t in self._universal.values()]
 
     # -- subscriptions --------------------------------------------------------
 
