@@ -94,8 +94,13 @@ def _check_template(campaign: Campaign, result: Preflight) -> None:
 
 def _check_app(campaign: Campaign, result: Preflight) -> None:
     app = campaign.partner_app
-    if not (app.has_app_token or app.has_partner_credentials):
-        result.add("app", False, f"{app} has no app token and no partner credentials.")
+    if not app.has_app_credentials:
+        result.add(
+            "app",
+            False,
+            f"{app} has no token and no credentials to get one "
+            f"({app.get_token_kind_display()}).",
+        )
     elif app.health_status != HealthStatus.HEALTHY:
         result.add(
             "app",

@@ -81,6 +81,52 @@ def partner_app_secret_ages(
                 "new one) to track its age.",
             )
         )
+    ages += _universal_token_ages(app, now)
+    return ages
+
+
+def _universal_token_ages(app: PartnerApp, now: datetime) -> list[SecretAge]:
+    ages = []
+    minted_again = "minted again on its next use"
+    remedy = (
+        "tick 'mint Universal Tokens' with the partner id and credentials, so that "
+        "this tool mints it"
+    )
+    if app.has_universal_token:
+        auto = app.can_mint_universal_token
+        ages.append(
+            _age(
+                name="Universal Token",
+                set_at=app.universal_token_set_at,
+                now=now,
+                expires_at=app.universal_token_expires_at,
+                warn=timedelta(days=settings.UNIVERSAL_TOKEN_REFRESH_DAYS),
+                renewed=minted_again if auto else "",
+                renew=f"paste a new Universal Token before then, or {remedy}.",
+                expired=f"Gupshup refuses it now: paste a new Universal Token, or "
+                f"{remedy}.",
+                expiry_unknown="it does not say when it expires (Universal Tokens "
+                "live at most 60 days).",
+            )
+        )
+    if app.has_universal_app_token:
+        auto = app.has_universal_token or app.can_mint_universal_token
+        store_ut = "store a Universal Token, so that it is minted automatically"
+        ages.append(
+            _age(
+                name="Universal App Token",
+                set_at=app.universal_app_token_set_at,
+                now=now,
+                expires_at=app.universal_app_token_expires_at,
+                warn=timedelta(minutes=settings.UNIVERSAL_APP_TOKEN_REFRESH_MINUTES),
+                renewed=minted_again if auto else "",
+                renew=f"paste a new Universal App Token before then, or {store_ut}.",
+                expired="Gupshup refuses it now: paste a new Universal App Token, "
+                f"or {store_ut}.",
+                expiry_unknown="it does not say when it expires (Universal App "
+                "Tokens live at most 24 hours).",
+            )
+        )
     return ages
 
 
@@ -122,8 +168,12 @@ def _age(
     renew: str = "",
     expired: str = "",
     unknown: str = "",
+    renewed: str = "",
+    expiry_unknown: str = "",
 ) -> SecretAge:
-    """The one rule: see the module docstring."""
+    """The one rule: see the module docstring. `renewed` says how a secret this
+    tool replaces by itself is replaced (then its end needs no action);
+    `expiry_unknown` marks a secret that lapses at a time it does not say."""
     since = "set on an unknown date" if set_at is None else f"set {_ago(now - set_at)}"
     approximate = expires_at is None and lifetime is not None
     if expires_at is None and lifetime is not None and set_at is not None:
@@ -131,19 +181,25 @@ def _age(
     if expires_at is None:
         if lifetime is not None:  # it lapses, but we cannot tell when
             return SecretAge(name, AgeState.UNKNOWN, since, unknown)
+        if expiry_unknown:
+            text = f"{since} · expiry unknown"
+            return SecretAge(name, AgeState.UNKNOWN, text, expiry_unknown)
         return SecretAge(name, AgeState.OK, f"{since} · does not expire")
     about = "about " if approximate else ""
     left = (expires_at - now).total_seconds()
     if left <= 0:
         probably = "probably " if approximate else ""
         text = f"{since} · {probably}expired {about}{_span(-left)} ago"
-        return SecretAge(name, AgeState.EXPIRED, text, expired)
-    # An expected end is rounded up, so "set 74 days ago" + "in about 16 days"
-    # adds up to the lifetime; a known one is rounded down, to be safe.
-    text = f"{since} · expires in {about}{_span(left, round_up=approximate)}"
-    if left <= warn.total_seconds():
-        return SecretAge(name, AgeState.EXPIRING, text, renew)
-    return SecretAge(name, AgeState.OK, text)
+        state, advice = AgeState.EXPIRED, expired
+    else:
+        # An expected end is rounded up, so "set 74 days ago" + "in about 16
+        # days" adds up to the lifetime; a known one is rounded down, to be safe.
+        text = f"{since} · expires in {about}{_span(left, round_up=approximate)}"
+        state = AgeState.EXPIRING if left <= warn.total_seconds() else AgeState.OK
+        advice = renew if state is AgeState.EXPIRING else ""
+    if state is not AgeState.OK and renewed:
+        return SecretAge(name, AgeState.OK, f"{text} · {renewed}")
+    return SecretAge(name, state, text, advice)
 
 
 _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60))

@@ -1,7 +1,8 @@
 """Partner-app services: secrets, tokens and authenticated clients.
 
 Views, admin actions and tasks call these; these call the provider clients. The
-app's health, templates and callback registration are in `app_sync.py`.
+app's health, templates and callback registration are in `app_sync.py`; minting
+and refreshing Universal (App) Tokens in `token_store.py`.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from django.views.decorators.debug import sensitive_variables
 
 from audit.models import AuditAction
 from audit.services import audit_secrets_changed
+from gupshup_admin import token_store
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.exchanges import http_client
 from gupshup_admin.models import (
     CommBoxChannel,
     HealthStatus,
     PartnerApp,
+    TokenKind,
     TokenSource,
 )
 from gupshup_admin.providers.commbox import CommBoxClient
@@ -33,6 +36,7 @@ from gupshup_admin.providers.gupshup import (
     GupshupPartnerClient,
     Scope,
 )
+from gupshup_admin.providers.http import AuthScheme, Credential
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,13 +53,31 @@ def partner_app_update_secrets(
     app_token: str = "",
     partner_secret: str = "",
     clear_app_token: bool = False,
+    universal_token: str = "",
+    universal_app_token: str = "",
+    clear_universal_tokens: bool = False,
     user_id: int | None = None,
 ) -> PartnerApp:
-    """Store new secrets (blank = keep the stored one) and save the app.
+    """Store new secrets (blank = keep the stored one) and save the app. A pasted
+    Universal (App) Token's expiry is read from it (its JWT `exp`).
 
     A secret that changed goes to the audit trail as its field and masked hint.
     """
     changed: dict[str, str] = {}  # secret → its new hint ("" when cleared)
+    if clear_universal_tokens:
+        for store in token_store.STORES:
+            if store.ciphertext(app):
+                changed[store.label] = ""
+            store.set(app, "", source=TokenSource.NONE, expires_at=None)
+    for store, pasted in (
+        (token_store.UNIVERSAL_TOKEN, universal_token),
+        (token_store.UNIVERSAL_APP_TOKEN, universal_app_token),
+    ):
+        if pasted and (not store.ciphertext(app) or pasted != store.value(app)):
+            expires_at = token_store.pasted_token_expiry(pasted)
+            store.set(app, pasted, source=TokenSource.PASTED, expires_at=expires_at)
+            app.health_status = HealthStatus.UNKNOWN
+            changed[store.label] = f"pasted {store.hint(app)}"
     if clear_app_token and app.has_app_token:
         changed["app token"] = ""
     if clear_app_token:
@@ -161,7 +183,49 @@ def partner_app_token(*, app: PartnerApp, user_id: int | None = None) -> str:
     )
 
 
-@sensitive_variables("token")
+@sensitive_variables()  # every frame below may hold the plaintext
+def partner_app_credential(
+    *, app: PartnerApp, user_id: int | None = None, refresh: bool = False
+) -> Credential:
+    """What the app's calls authenticate with, by its token kind: the legacy sk_
+    token (sent raw), or a Universal (App) Token (sent as Bearer), minted again
+    when it is missing or about to lapse. `refresh` replaces one Gupshup refused.
+
+    Raises ApplicationError when the app has nothing usable, ProviderError when
+    Gupshup refuses a login, token fetch or mint.
+    """
+    if app.token_kind == TokenKind.UNIVERSAL:
+        token = token_store.universal_token_for(app=app, user_id=user_id, force=refresh)
+        return Credential(token, AuthScheme.BEARER)
+    if app.token_kind == TokenKind.UNIVERSAL_APP:
+        token = token_store.universal_app_token_for(
+            app=app, user_id=user_id, force=refresh
+        )
+        return Credential(token, AuthScheme.BEARER)
+    if refresh:
+        return Credential(partner_app_fetch_token(app=app, user_id=user_id))
+    return Credential(partner_app_token(app=app, user_id=user_id))
+
+
+def partner_app_refresh_token(*, app: PartnerApp, user_id: int | None = None) -> str:
+    """Replace the app's token now (the page's button) and say what it is now.
+
+    Raises ApplicationError, ProviderError as `partner_app_credential`.
+    """
+    partner_app_credential(app=app, user_id=user_id, refresh=True)
+    if app.token_kind == TokenKind.LEGACY:
+        return f"fetched app token {app.app_token_hint}"
+    store = (
+        token_store.UNIVERSAL_TOKEN
+        if app.token_kind == TokenKind.UNIVERSAL
+        else token_store.UNIVERSAL_APP_TOKEN
+    )
+    expires_at = store.expires_at(app)
+    until = f", valid until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+    return f"minted {store.label} {store.hint(app)}{until}"
+
+
+@sensitive_variables("credential")
 def with_app_client(
     *,
     app: PartnerApp,
@@ -171,33 +235,35 @@ def with_app_client(
 ) -> T:
     """Run `call` with an authenticated client; `ref` tags its exchange rows.
 
-    On a 401 the token is refreshed once (when partner credentials allow it) and
+    On a 401 the token is refreshed once (when the app's credentials allow it:
+    partner credentials for the legacy kind, minting for the universal ones) and
     the call repeated; a second 401 marks the app unhealthy and is raised.
     """
-    token = partner_app_token(app=app, user_id=user_id)
+    credential = partner_app_credential(app=app, user_id=user_id)
     try:
-        return call(_app_client(app, user_id, token, ref))
+        return call(_app_client(app, user_id, credential, ref))
     except AuthenticationError as exc:
-        if not app.has_partner_credentials:
+        if not app.can_refresh_token:
             partner_app_mark_unhealthy(app, exc)
             raise
-    token = partner_app_fetch_token(app=app, user_id=user_id)
+    credential = partner_app_credential(app=app, user_id=user_id, refresh=True)
     try:
-        return call(_app_client(app, user_id, token, ref))
+        return call(_app_client(app, user_id, credential, ref))
     except AuthenticationError as exc:
         partner_app_mark_unhealthy(app, exc)
         raise
 
 
-@sensitive_variables("token")
+@sensitive_variables("credential")
 def _app_client(
-    app: PartnerApp, user_id: int | None, token: str, ref: str = ""
+    app: PartnerApp, user_id: int | None, credential: Credential, ref: str = ""
 ) -> GupshupAppClient:
     return GupshupAppClient(
         http_client(),
         settings.GUPSHUP_API_BASE,
         app_id=app.app_id,
-        token=token,
+        token=credential.token,
+        scheme=credential.scheme,
         scope=_scope(app, user_id, ref),
     )
 

@@ -76,11 +76,16 @@ def _days(name: str, default: int) -> int:
 
 def _warn_days(name: str, default: int, *, lifetime_name: str, lifetime: int) -> int:
     """Days of warning before a secret's lifetime ends: 0 or more, below it."""
+    return _below(
+        name, default, limit=lifetime, limit_text=f"{lifetime_name}={lifetime}"
+    )
+
+
+def _below(name: str, default: int, *, limit: int, limit_text: str) -> int:
+    """A whole number, 0 or more and less than `limit`."""
     value = _non_negative_int(name, default)
-    if value >= lifetime:
-        raise ImproperlyConfigured(
-            f"{name}={value} must be less than {lifetime_name}={lifetime}."
-        )
+    if value >= limit:
+        raise ImproperlyConfigured(f"{name}={value} must be less than {limit_text}.")
     return value
 
 
@@ -356,6 +361,22 @@ COMMBOX_KEY_WARN_DAYS = _warn_days(
     30,
     lifetime_name="COMMBOX_KEY_LIFETIME_DAYS",
     lifetime=COMMBOX_KEY_LIFETIME_DAYS,
+)
+
+# Universal Tokens (UT, up to 60 days) and Universal App Tokens (UAT, 1-24 h):
+# a minted one is minted again this long before it expires, and a pasted one
+# that cannot be is warned about as long before.
+UNIVERSAL_TOKEN_REFRESH_DAYS = _below(
+    "UNIVERSAL_TOKEN_REFRESH_DAYS",
+    7,
+    limit=60,
+    limit_text="60 (days: the longest a Universal Token lives)",
+)
+UNIVERSAL_APP_TOKEN_REFRESH_MINUTES = _below(
+    "UNIVERSAL_APP_TOKEN_REFRESH_MINUTES",
+    30,
+    limit=60,
+    limit_text="60 (minutes: the shortest a Universal App Token lives)",
 )
 
 # Fernet keys (urlsafe base64, 32 bytes) for secrets at rest, newest first.

@@ -13,7 +13,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 # The write-only secret fields are masked in error reports of the add/change pages.
 _secret_posts = method_decorator(
-    sensitive_post_parameters("new_app_token", "new_partner_secret", "new_api_key")
+    sensitive_post_parameters(
+        "new_app_token",
+        "new_partner_secret",
+        "new_api_key",
+        "new_universal_token",
+        "new_universal_app_token",
+    )
 )
 
 

@@ -94,10 +94,11 @@ class PartnerAppAdmin(SecretFieldsAdmin):
         "send_rate_per_minute",
         "health",
         "health_checked_at",
+        "token_kind",
         "app_token_hint",
         "secret_ages",
     ]
-    list_filter = ["health_status", "is_capi", "is_active"]
+    list_filter = ["health_status", "token_kind", "is_capi", "is_active"]
     search_fields = ["name", "app_id", "app_name", "source_number"]
     readonly_fields = [
         "app_token_hint",
@@ -106,6 +107,14 @@ class PartnerAppAdmin(SecretFieldsAdmin):
         "app_token_age",
         "partner_secret_hint",
         "partner_secret_age",
+        "universal_token_hint",
+        "universal_token_source",
+        "universal_token_expires_at",
+        "universal_token_age",
+        "universal_app_token_hint",
+        "universal_app_token_source",
+        "universal_app_token_expires_at",
+        "universal_app_token_age",
         "health",
         "health_message",
         "health_checked_at",
@@ -128,8 +137,9 @@ class PartnerAppAdmin(SecretFieldsAdmin):
             },
         ),
         ("Sending", {"fields": ["send_rate_per_minute"]}),
+        ("Authentication", {"fields": ["token_kind"]}),
         (
-            "App token",
+            "App token (legacy)",
             {
                 "fields": [
                     "app_token_hint",
@@ -149,6 +159,26 @@ class PartnerAppAdmin(SecretFieldsAdmin):
                     "partner_secret_hint",
                     "partner_secret_age",
                     "new_partner_secret",
+                    "gupshup_partner_id",
+                    "mint_universal_tokens",
+                ]
+            },
+        ),
+        (
+            "Universal Tokens",
+            {
+                "fields": [
+                    "universal_token_hint",
+                    "universal_token_source",
+                    "universal_token_expires_at",
+                    "universal_token_age",
+                    "new_universal_token",
+                    "universal_app_token_hint",
+                    "universal_app_token_source",
+                    "universal_app_token_expires_at",
+                    "universal_app_token_age",
+                    "new_universal_app_token",
+                    "clear_universal_tokens",
                 ]
             },
         ),
@@ -181,6 +211,14 @@ class PartnerAppAdmin(SecretFieldsAdmin):
     def partner_secret_age(self, obj: PartnerApp) -> str:
         return _age_line(obj, "partner client secret")
 
+    @admin.display(description="Universal Token age")
+    def universal_token_age(self, obj: PartnerApp) -> str:
+        return _age_line(obj, "Universal Token")
+
+    @admin.display(description="Universal App Token age")
+    def universal_app_token_age(self, obj: PartnerApp) -> str:
+        return _age_line(obj, "Universal App Token")
+
     def secret_warnings(self, obj: PartnerApp) -> list[str]:
         return secret_age_warnings(partner_app_secret_ages(app=obj))
 
@@ -196,6 +234,11 @@ class PartnerAppAdmin(SecretFieldsAdmin):
             app_token=form.cleaned_data.get("new_app_token", ""),
             partner_secret=form.cleaned_data.get("new_partner_secret", ""),
             clear_app_token=form.cleaned_data.get("clear_app_token", False),
+            universal_token=form.cleaned_data.get("new_universal_token", ""),
+            universal_app_token=form.cleaned_data.get("new_universal_app_token", ""),
+            clear_universal_tokens=form.cleaned_data.get(
+                "clear_universal_tokens", False
+            ),
             user_id=request.user.pk,
         )
 
@@ -269,8 +312,8 @@ class PartnerAppAdmin(SecretFieldsAdmin):
 
     def fetch_token_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def run(app: PartnerApp, user_id: int) -> tuple[int, str]:
-            services.partner_app_fetch_token(app=app, user_id=user_id)
-            return messages.SUCCESS, f"{app}: fetched app token {app.app_token_hint}."
+            done = services.partner_app_refresh_token(app=app, user_id=user_id)
+            return messages.SUCCESS, f"{app}: {done}."
 
         return self._button(request, pk, run)
 

@@ -17,6 +17,7 @@ from gupshup_admin.models.partner_apps import (
     HealthStatus,
     PartnerApp,
     Template,
+    TokenKind,
     TokenSource,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "Provider",
     "SendRateBucket",
     "Template",
+    "TokenKind",
     "TokenSource",
 ]

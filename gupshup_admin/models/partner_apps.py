@@ -39,6 +39,22 @@ class TokenSource(models.TextChoices):
     NONE = "", "No token"
     PASTED = "pasted", "Pasted by an admin"
     FETCHED = "fetched", "Fetched with partner credentials"
+    MINTED = "minted", "Minted by this tool"
+
+
+class TokenKind(models.TextChoices):
+    """What app calls authenticate with (API-NOTES, Authentication)."""
+
+    LEGACY = "legacy", "Legacy: sk_ app token (pasted, or fetched via partner login)"
+    UNIVERSAL = "universal", "Universal Token (Bearer, every app of the partner)"
+    UNIVERSAL_APP = "universal_app", "Universal App Token (Bearer, this app only)"
+
+
+PARTNER_ID_VALIDATOR = RegexValidator(
+    r"^[0-9]{1,20}$",
+    "The Gupshup partner id is a number: the `id` in the partner login's answer, "
+    "also shown in Gupshup's Partner Portal.",
+)
 
 
 class PartnerApp(models.Model):
@@ -95,6 +111,57 @@ class PartnerApp(models.Model):
         null=True, blank=True, editable=False
     )
     callback_secret_encrypted = models.TextField(blank=True, editable=False)
+
+    # Universal Tokens (Gupshup's replacement for the legacy partner token).
+    token_kind = models.CharField(
+        "token kind",
+        max_length=16,
+        choices=TokenKind.choices,
+        default=TokenKind.LEGACY,
+        help_text="What app calls authenticate with. Gupshup is replacing the legacy "
+        "partner token with Universal Tokens and says API-key authentication ends "
+        "on 2027-03-31.",
+    )
+    gupshup_partner_id = models.CharField(
+        "Gupshup partner id",
+        max_length=20,
+        blank=True,
+        validators=[PARTNER_ID_VALIDATOR],
+        help_text="Needed to mint Universal Tokens (POST /partner/{id}/auth/token).",
+    )
+    mint_universal_tokens = models.BooleanField(
+        "mint Universal Tokens",
+        default=False,
+        help_text="Mint the Universal Token with the partner e-mail and client secret "
+        "(and mint it again before it expires). Only once Gupshup has enabled "
+        "minting for your partner account; each mint e-mails your partner admins.",
+    )
+    universal_token_encrypted = models.TextField(blank=True, editable=False)
+    universal_token_hint = models.CharField(
+        "stored Universal Token", max_length=20, blank=True, editable=False
+    )
+    universal_token_source = models.CharField(
+        max_length=10, choices=TokenSource.choices, blank=True, editable=False
+    )
+    universal_token_set_at = models.DateTimeField(
+        "Universal Token set", null=True, blank=True, editable=False
+    )
+    universal_token_expires_at = models.DateTimeField(
+        "Universal Token expires", null=True, blank=True, editable=False
+    )
+    universal_app_token_encrypted = models.TextField(blank=True, editable=False)
+    universal_app_token_hint = models.CharField(
+        "stored Universal App Token", max_length=20, blank=True, editable=False
+    )
+    universal_app_token_source = models.CharField(
+        max_length=10, choices=TokenSource.choices, blank=True, editable=False
+    )
+    universal_app_token_set_at = models.DateTimeField(
+        "Universal App Token set", null=True, blank=True, editable=False
+    )
+    universal_app_token_expires_at = models.DateTimeField(
+        "Universal App Token expires", null=True, blank=True, editable=False
+    )
 
     health_status = models.CharField(
         max_length=10,
@@ -167,12 +234,75 @@ class PartnerApp(models.Model):
         return crypto.decrypt(self.callback_secret_encrypted)
 
     @property
+    def universal_token(self) -> str:
+        return crypto.decrypt(self.universal_token_encrypted)
+
+    def set_universal_token(
+        self, token: str, *, source: str, expires_at: datetime | None
+    ) -> None:
+        """Store (or, with "", forget) the Universal Token; its age starts now."""
+        self.universal_token_encrypted = crypto.encrypt(token)
+        self.universal_token_hint = mask_value(token)
+        self.universal_token_source = source if token else TokenSource.NONE
+        self.universal_token_set_at = timezone.now() if token else None
+        self.universal_token_expires_at = expires_at if token else None
+
+    @property
+    def universal_app_token(self) -> str:
+        return crypto.decrypt(self.universal_app_token_encrypted)
+
+    def set_universal_app_token(
+        self, token: str, *, source: str, expires_at: datetime | None
+    ) -> None:
+        """Store (or, with "", forget) the Universal App Token; its age starts now."""
+        self.universal_app_token_encrypted = crypto.encrypt(token)
+        self.universal_app_token_hint = mask_value(token)
+        self.universal_app_token_source = source if token else TokenSource.NONE
+        self.universal_app_token_set_at = timezone.now() if token else None
+        self.universal_app_token_expires_at = expires_at if token else None
+
+    @property
     def has_partner_credentials(self) -> bool:
         return bool(self.partner_email and self.partner_secret_encrypted)
 
     @property
     def has_app_token(self) -> bool:
         return bool(self.app_token_encrypted)
+
+    @property
+    def has_universal_token(self) -> bool:
+        return bool(self.universal_token_encrypted)
+
+    @property
+    def has_universal_app_token(self) -> bool:
+        return bool(self.universal_app_token_encrypted)
+
+    @property
+    def can_mint_universal_token(self) -> bool:
+        """Minting is switched on and has what it needs (it may still be refused)."""
+        return bool(
+            self.mint_universal_tokens
+            and self.gupshup_partner_id
+            and self.has_partner_credentials
+        )
+
+    @property
+    def can_refresh_token(self) -> bool:
+        """Whether a refused or lapsing token of the app's kind can be replaced."""
+        if self.token_kind == TokenKind.UNIVERSAL:
+            return self.can_mint_universal_token
+        if self.token_kind == TokenKind.UNIVERSAL_APP:
+            return self.has_universal_token or self.can_mint_universal_token
+        return self.has_partner_credentials
+
+    @property
+    def has_app_credentials(self) -> bool:
+        """Whether app calls have something to authenticate with, by token kind."""
+        if self.token_kind == TokenKind.UNIVERSAL:
+            return self.has_universal_token or self.can_refresh_token
+        if self.token_kind == TokenKind.UNIVERSAL_APP:
+            return self.has_universal_app_token or self.can_refresh_token
+        return self.has_app_token or self.has_partner_credentials
 
 
 class CommBoxChannel(models.Model):

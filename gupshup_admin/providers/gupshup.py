@@ -16,6 +16,7 @@ from gupshup_admin.providers.gupshup_types import (
     AppToken,
     Health,
     MediaId,
+    MintedToken,
     PartnerLogin,
     SubmittedMessage,
     Subscription,
@@ -28,6 +29,7 @@ from gupshup_admin.providers.gupshup_types import (
     parse_health,
     parse_login,
     parse_media_id,
+    parse_minted_token,
     parse_submitted,
     parse_subscription,
     parse_templates,
@@ -48,8 +50,9 @@ from gupshup_admin.providers.recording import ExchangeContext
 
 __all__ = [
     "AppToken", "GupshupAppClient", "GupshupPartnerClient", "Health", "MediaId",
-    "PartnerLogin", "Scope", "SubmittedMessage", "Subscription", "TemplateInfo",
-    "V3Message", "WabaInfo", "WalletBalance", "count_slots", "digits", "raise_bad",
+    "MintedToken", "PartnerLogin", "Scope", "SubmittedMessage", "Subscription",
+    "TemplateInfo", "V3Message", "WabaInfo", "WalletBalance", "count_slots", "digits",
+    "raise_bad",
 ]  # fmt: skip
 
 PROVIDER = "gupshup"
@@ -105,6 +108,50 @@ class GupshupPartnerClient:
             secrets=[partner_token],
         )
         return self.http.send(request, parse_app_token).value
+
+    def mint_universal_token(
+        self, *, partner_id: str, email: str, client_secret: str, name: str
+    ) -> MintedToken:
+        """POST /partner/{partnerId}/auth/token, form `email`, `clientSecret`, `name`:
+        a Universal Token (default lifetime 60 days; 3 mints per 60 s; at most 3
+        active per admin; names unique among them). Its value is in this answer
+        only, and masked in the exchange row.
+
+        Raises ProviderError: 403 or similar when Gupshup has not enabled minting
+        for the partner, 429 past the rate.
+        """
+        request = Request(
+            "POST",
+            f"{self.base_url}/partner/{partner_id}/auth/token",
+            self.scope.context("universal_token"),
+            form={"email": email, "clientSecret": client_secret, "name": name},
+            secrets=[client_secret],
+            secret_response_keys=["token"],
+        )
+        return self.http.send(request, parse_minted_token).value
+
+    def mint_universal_app_token(
+        self, *, app_id: str, universal_token: str, name: str
+    ) -> MintedToken:
+        """POST /partner/app/{appId}/token with `Authorization: Bearer <UT>`, form
+        `name`: a Universal App Token for one app, living 24 h (1-24 h with
+        `expiry`; 10 mints per 60 s; at most 3 active per app). Only a Universal
+        Token may mint one. Endpoint as documented in Gupshup's partner reference
+        ("Mint Universal App Token"); its answer's body is not shown there (see
+        `parse_minted_token`).
+
+        Raises ProviderError (AuthenticationError when the UT is refused).
+        """
+        request = Request(
+            "POST",
+            f"{self.base_url}/partner/app/{app_id}/token",
+            self.scope.context("universal_app_token"),
+            headers={"accept": "application/json"},
+            form={"name": name},
+            credential=Credential(universal_token, AuthScheme.BEARER),
+            secret_response_keys=["token"],
+        )
+        return self.http.send(request, parse_minted_token).value
 
 
 class GupshupAppClient:

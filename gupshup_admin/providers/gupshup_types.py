@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from gupshup_admin.providers.errors import BadResponseError
-from gupshup_admin.providers.parsing import optional, require, require_success_status
+from gupshup_admin.providers.parsing import (
+    jwt_claims,
+    optional,
+    require,
+    require_success_status,
+)
 
 _SLOT = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 _MEDIA_HEADERS = {"IMAGE", "VIDEO", "DOCUMENT", "LOCATION"}
@@ -221,3 +226,59 @@ def parse_subscription(body: Any) -> Subscription:
     return Subscription(
         subscription_id=str(sub.get("id", "")), url=str(sub.get("url", "")), raw=sub
     )
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    """A Universal (App) Token just minted: Gupshup shows its value only once."""
+
+    token: str = field(repr=False)
+    expires_on: int = 0  # epoch ms; 0 = neither the answer nor the token says
+    name: str = ""
+
+
+# Gupshup's token list calls the expiry `expiredOn`; other spellings are read too.
+_EXPIRY_KEYS = ("expiredOn", "expiresOn", "expiresAt", "expiry")
+
+
+def parse_minted_token(body: Any) -> MintedToken:
+    """The answer of a Universal (App) Token mint.
+
+    Gupshup documents the mint endpoints but not this body, so the value is read
+    flat (`"token": "eyJ…"`) or nested as the app-token endpoint nests it
+    (`"token": {"token": …, "expiredOn": …}`), and the expiry from the fields of
+    Gupshup's token list, else from the JWT's `exp` claim. Raises BadResponseError.
+    """
+    where = "token mint"
+    if not isinstance(body, dict):
+        raise_bad(where, "the answer is not a JSON object")
+    status = body.get("status")
+    if isinstance(status, str) and status.lower() != "success":
+        raise_bad(where, f"status is {status!r}, not 'success'")
+    nested = body.get("token")
+    record: dict[str, Any] = nested if isinstance(nested, dict) else body
+    token = require(record, "token", str, where=where)
+    expires_on = next(
+        (
+            _epoch_ms(value)
+            for key in _EXPIRY_KEYS
+            for value in (record.get(key), body.get(key))
+            if _epoch_ms(value)
+        ),
+        0,
+    )
+    if not expires_on:
+        exp = jwt_claims(token).get("exp")
+        expires_on = _epoch_ms(exp)
+    return MintedToken(token, expires_on, str(record.get("name") or ""))
+
+
+def _epoch_ms(value: Any) -> int:
+    """Epoch milliseconds from a number or digit string (seconds are scaled); 0
+    for anything else."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return 0
+    # 10^11 ms is 1973; 10^11 s is the year 5138: below it, a value is seconds.
+    return int(value * 1000) if value < 100_000_000_000 else int(value)

@@ -27,7 +27,12 @@ from gupshup_admin.providers.errors import (
     ProviderError,
     error_for_response,
 )
-from gupshup_admin.providers.masking import redact, redact_error, redact_mapping
+from gupshup_admin.providers.masking import (
+    redact,
+    redact_error,
+    redact_json_keys,
+    redact_mapping,
+)
 from gupshup_admin.providers.recording import (
     ExchangeContext,
     ExchangeRecorder,
@@ -141,6 +146,9 @@ class Request:
     multipart: Multipart | None = field(default=None, repr=False)
     secrets: Sequence[str] = field(default=(), repr=False)
     credential: Credential | None = field(default=None, repr=False)
+    # Keys of the JSON answer that hold a new secret (a minted token): masked in
+    # the exchange row whatever the value looks like.
+    secret_response_keys: Sequence[str] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         # The credential's headers go on the wire; its token is masked everywhere.
@@ -225,7 +233,10 @@ class HttpClient:
                 exchange_id,
                 ExchangeResult(
                     status_code=status_code,
-                    response_text=redact(text, request.secrets),
+                    response_text=redact(
+                        redact_json_keys(text, request.secret_response_keys),
+                        request.secrets,
+                    ),
                     duration_ms=int((time.monotonic() - started) * 1000),
                     error=error,
                     # A streamed file is hashed only once it has been read.

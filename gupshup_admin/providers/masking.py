@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from gupshup_admin.providers.errors import ProviderError
@@ -14,7 +14,15 @@ from gupshup_admin.providers.errors import ProviderError
 MASKED = "********"
 SECRET_HEADERS = frozenset({"authorization", "token", "apikey", "api_key", "x-api-key"})
 SECRET_FIELDS = frozenset(
-    {"password", "secret", "token", "api_key", "apikey", "client_secret"}
+    {
+        "password",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "client_secret",
+        "clientsecret",
+    }
 )
 # Defence in depth: shapes of Gupshup app tokens and JWTs are masked even when the
 # caller forgot to name them (e.g. the token endpoint's own response).
@@ -58,6 +66,31 @@ def redact_mapping(values: Mapping[str, Any], secrets: Iterable[str]) -> dict[st
         else:
             cleaned[key] = json.loads(redact(json.dumps(value, default=str), secrets))
     return cleaned
+
+
+def redact_json_keys(text: str, keys: Collection[str]) -> str:
+    """JSON `text` with the string values under `keys` masked at any depth (for
+    answers that hand out a new secret); any other text as it is."""
+    if not keys:
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    return json.dumps(_mask_keys(data, keys), ensure_ascii=False)
+
+
+def _mask_keys(value: Any, keys: Collection[str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: mask_value(v)
+            if k in keys and isinstance(v, str)
+            else _mask_keys(v, keys)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_keys(item, keys) for item in value]
+    return value
 
 
 def redact_error(exc: ProviderError, secrets: Sequence[str]) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any, TypeVar
 
 from gupshup_admin.providers.errors import BadResponseError
@@ -35,3 +38,17 @@ def require_success_status(body: Any, *, where: str) -> None:
     status = require(body, "status", str, where=where)
     if status.lower() != "success":
         raise BadResponseError(f"{where}: status is {status!r}, not 'success'.")
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT, read without checking its signature (only to learn
+    when it expires); {} when `token` is not a readable JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (binascii.Error, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}

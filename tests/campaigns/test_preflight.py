@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Recipient
 from campaigns.preflight import campaign_preflight
-from gupshup_admin.models import HealthStatus, PartnerApp, Template
+from gupshup_admin.models import (
+    HealthStatus,
+    PartnerApp,
+    Template,
+    TokenKind,
+    TokenSource,
+)
 from media_library.models import MediaFile, MediaState, ProviderMedia
 
 
@@ -77,6 +83,37 @@ def test_an_unhealthy_app_is_refused_with_its_health_message(
     app.health_message = "Authentication failed"
     app.save()
     assert "Authentication failed" in failed(campaign)["app"]
+
+
+def test_an_app_on_universal_app_tokens_with_only_a_universal_token_may_send(
+    campaign: Campaign,
+) -> None:
+    ready(campaign)
+    app = campaign.partner_app
+    app.set_app_token("", source=TokenSource.NONE)
+    app.token_kind = TokenKind.UNIVERSAL_APP
+    app.set_universal_token(
+        "eyJhbGciOiJSUzI1NiJ9.eyJ0eXAiOiJVVCJ9.c2lnbmF0dXJl",
+        source=TokenSource.PASTED,
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    app.save()
+
+    assert "app" not in failed(campaign)
+
+
+def test_an_app_without_a_token_of_its_kind_is_refused_naming_the_kind(
+    campaign: Campaign,
+) -> None:
+    ready(campaign)
+    app = campaign.partner_app
+    app.token_kind = TokenKind.UNIVERSAL  # its sk_ token does not count
+    app.save()
+
+    assert (
+        "no token and no credentials to get one (Universal Token"
+        in (failed(campaign)["app"])
+    )
 
 
 def test_media_that_expires_before_the_last_message_is_refused(

@@ -6,8 +6,10 @@ and keeps the rest realistic.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+from datetime import datetime
 from typing import Any
 
 from PIL import Image
@@ -16,7 +18,9 @@ from tests.conftest import APP_ID, COMMBOX, GUPSHUP
 
 APP_URL = f"{GUPSHUP}/partner/app/{APP_ID}"
 LOGIN_URL = f"{GUPSHUP}/partner/account/login"
-TOKEN_URL = f"{APP_URL}/token"
+TOKEN_URL = f"{APP_URL}/token"  # GET: the legacy app token; POST: mints a UAT
+PARTNER_ID = "7121"
+UT_MINT_URL = f"{GUPSHUP}/partner/{PARTNER_ID}/auth/token"
 STREAM_ID = "Zx81-stream_ID="  # the `channel` fixture's stream
 COMMBOX_UPLOAD_URL = f"{COMMBOX}/whatsapp/uploadmedia/{STREAM_ID}"
 
@@ -72,6 +76,35 @@ def app_token_ok(token: str = FETCHED_TOKEN) -> dict[str, Any]:
             "expiresOn": 0,
             "createdOn": 1717200000000,
             "modifiedOn": 1717200000000,
+        },
+    }
+
+
+def jwt(*, exp: datetime | None, kind: str = "UT", salt: str = "1") -> str:
+    """A JWT-shaped Universal (App) Token expiring at `exp` (no claim if None)."""
+
+    def part(value: dict[str, Any]) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    claims: dict[str, Any] = {"sub": f"partner-{PARTNER_ID}", "typ": kind}
+    if exp is not None:
+        claims["exp"] = int(exp.timestamp())
+    signature = base64.urlsafe_b64encode(f"sig-{kind}-{salt}".encode()).decode()
+    return f"{part({'alg': 'RS256'})}.{part(claims)}.{signature.rstrip('=')}"
+
+
+def minted_ok(token: str, expires: datetime, name: str = "gupshup-admin") -> Any:
+    """A mint's answer, as the simulator gives it (Gupshup does not document it)."""
+    return {
+        "status": "success",
+        "token": {
+            "id": "6f2c9e1a-0000-4000-8000-000000000001",
+            "name": name,
+            "token": token,
+            "createdOn": 1783053048000,
+            "expiredOn": int(expires.timestamp() * 1000),
+            "status": "ACTIVE",
         },
     }
 

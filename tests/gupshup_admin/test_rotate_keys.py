@@ -68,6 +68,8 @@ def test_every_encrypted_field_is_found_without_a_list_to_keep(db: None) -> None
         "partner_secret_encrypted",
         "partner_token_encrypted",
         "callback_secret_encrypted",
+        "universal_token_encrypted",
+        "universal_app_token_encrypted",
     }
     assert found["gupshup_admin.CommBoxChannel"] == {"api_key_encrypted"}
 
@@ -156,3 +158,50 @@ def test_the_start_up_check_names_the_row_it_could_not_decrypt(db: None) -> None
     assert [m.id for m in messages] == ["gupshup_admin.E002"]
     assert "SECRETS_ENCRYPTION_KEYS" in str(messages[0])
     assert f"gupshup_admin.PartnerApp pk={app.pk}" in str(messages[0])
+
+
+UNIVERSAL_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJ0eXAiOiJVVCJ9.dXQtcm90YXRlLXNpZw"
+UNIVERSAL_APP_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJ0eXAiOiJVQVQifQ.dWF0LXJvdGF0ZQ"
+
+
+def test_universal_tokens_are_re_encrypted_with_the_rest_and_still_decrypt(
+    db: None,
+) -> None:
+    with keys(OLD):
+        app = make_app("Spring shop")
+        expires = timezone.now() + timedelta(hours=5)
+        app.set_universal_token(
+            UNIVERSAL_TOKEN, source=TokenSource.MINTED, expires_at=expires
+        )
+        app.set_universal_app_token(
+            UNIVERSAL_APP_TOKEN, source=TokenSource.MINTED, expires_at=expires
+        )
+        app.save()
+
+    with keys(NEW, OLD):
+        out = rotate()
+
+    assert "gupshup_admin.PartnerApp.universal_token_encrypted: 1" in out
+    assert "gupshup_admin.PartnerApp.universal_app_token_encrypted: 1" in out
+    assert "6 secret(s) re-encrypted" in out
+    assert UNIVERSAL_TOKEN not in out and UNIVERSAL_APP_TOKEN not in out
+    with keys(NEW):
+        app = PartnerApp.objects.get(pk=app.pk)
+        assert app.universal_token == UNIVERSAL_TOKEN
+        assert app.universal_app_token == UNIVERSAL_APP_TOKEN
+        assert check_encryption_keys() == []
+
+
+def test_the_start_up_check_names_a_universal_token_no_key_decrypts(db: None) -> None:
+    with keys(NEW):
+        app = make_app("Spring shop")
+    with keys(LOST):
+        lost = crypto.encrypt(UNIVERSAL_TOKEN)
+    PartnerApp.objects.filter(pk=app.pk).update(universal_token_encrypted=lost)
+
+    with keys(NEW):
+        messages = check_encryption_keys()
+
+    assert [m.id for m in messages] == ["gupshup_admin.E002"]
+    assert f"pk={app.pk} field universal_token_encrypted" in str(messages[0])
+    assert UNIVERSAL_TOKEN not in str(messages[0])
