@@ -6,8 +6,10 @@ token and partner credentials, a CommBox channel, a health check (401, then a
 token refresh through the partner login), template sync, callback registration,
 an expired partner JWT refreshed, a media upload mirrored to both providers, a
 campaign with a send Gupshup refuses (401), its delivery callbacks (one with the
-secret in the URL, one too large), and two server errors with secrets in the
-frames and the POST. Logging is captured at DEBUG through settings.LOGGING.
+secret in the URL, one too large), the app moved to Universal App Tokens on its
+page (a pasted Universal Token Gupshup refuses, so one is minted, then both
+expire and are minted again), and two server errors with secrets in the frames
+and the POST. Logging is captured at DEBUG through settings.LOGGING.
 """
 
 from __future__ import annotations
@@ -29,10 +31,17 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, Recipient, RecipientImport, RecipientStatus
 from gupshup_admin import app_sync
-from gupshup_admin.models import ApiExchange, CommBoxChannel, PartnerApp, Template
+from gupshup_admin.models import (
+    ApiExchange,
+    CommBoxChannel,
+    PartnerApp,
+    Template,
+    TokenKind,
+)
 from gupshup_admin.simulator import DEMO, SimChannel, Simulator, SimulatorConfig
 from media_library.models import MediaFile, MediaState
 from tests import leakscan
+from tests.gupshup_admin.payloads import jwt
 from tests.media_library.test_views import png
 from tests.simulator.conftest import Receiver
 
@@ -43,6 +52,8 @@ PARTNER_SECRET = "leak-canary-partner-secret-91d3"
 COMMBOX_KEY = "cbx-leak-canary-key-5e7a0b2c4d"
 APP = dataclasses.replace(DEMO.capi_app, token=APP_TOKEN)
 PHONES = ["+919000018888", "+919000028888", "+919000038888", "+919000040401"]
+# A Universal Token the simulator never issued: refused, so one is minted.
+PASTED_UNIVERSAL_TOKEN = jwt(exp=None, salt="LeakCanaryPastedUniversal93kd")
 
 
 @pytest.fixture
@@ -176,6 +187,39 @@ def run_campaign(client: Client, app: PartnerApp, media: MediaFile) -> Campaign:
     return campaign
 
 
+def move_to_universal_tokens(
+    client: Client, app: PartnerApp, sim: Simulator
+) -> list[str]:
+    """The app switches to Universal App Tokens on its page; returns every
+    Universal (App) Token it held on the way."""
+    change = reverse("admin:gupshup_admin_partnerapp_change", args=[app.pk])
+    form = {
+        "name": app.name,
+        "app_id": app.app_id,
+        "app_name": app.app_name,
+        "source_number": app.source_number,
+        "is_capi": "on",
+        "is_active": "on",
+        "send_rate_per_minute": str(app.send_rate_per_minute),
+        "partner_email": PARTNER_EMAIL,
+        "token_kind": TokenKind.UNIVERSAL_APP,
+        "gupshup_partner_id": str(sim.config.partner_id),
+        "mint_universal_tokens": "on",
+        "new_universal_token": PASTED_UNIVERSAL_TOKEN,
+        **{f"templates-{k}": "0" for k in ("TOTAL_FORMS", "INITIAL_FORMS")},
+    }
+    ok(client.post(change, form))
+    seen = []
+    button(client, app, "check_health")  # pasted UT refused: mint UT, then UAT
+    app.refresh_from_db()
+    seen += [app.universal_token, app.universal_app_token]
+    sim.expire_universal_tokens()
+    button(client, app, "sync_templates")  # 401: both minted again
+    app.refresh_from_db()
+    seen += [app.universal_token, app.universal_app_token]
+    return seen
+
+
 def server_errors(client: Client, app: PartnerApp, monkeypatch: Any) -> str:
     """Two 500s (mailed to ADMINS) and one report built directly, each raised
     deep inside code whose frames hold a secret."""
@@ -187,7 +231,11 @@ def server_errors(client: Client, app: PartnerApp, monkeypatch: Any) -> str:
     try:
         app_sync.partner_app_check_health(app=app)
     except RuntimeError:
-        request = RequestFactory().post("/x/", {"new_app_token": APP_TOKEN})
+        posted = {
+            "new_app_token": APP_TOKEN,
+            "new_universal_token": PASTED_UNIVERSAL_TOKEN,
+        }
+        request = RequestFactory().post("/x/", posted)
         report = leakscan.error_report(request, sys.exc_info())
         report += leakscan.error_report(None, sys.exc_info())
     client.raise_request_exception = False
@@ -230,6 +278,7 @@ def test_a_full_demo_run_leaves_no_secret_anywhere(
         campaign = run_campaign(client, app, MediaFile.objects.get())
         assert sim.wait_for_callbacks(15)
         replay_callbacks(client, receiver, app)
+        universal = move_to_universal_tokens(client, app, sim)
         report = server_errors(client, app, monkeypatch)
         monkeypatch.undo()
 
@@ -247,11 +296,20 @@ def test_a_full_demo_run_leaves_no_secret_anywhere(
         "partner secret": PARTNER_SECRET,
         "CommBox key": COMMBOX_KEY,
         "callback secret": PartnerApp.objects.get().callback_secret,
-        **{f"partner JWT {n}": jwt for n, jwt in enumerate(jwts, 1)},
+        **{f"partner JWT {n}": token for n, token in enumerate(jwts, 1)},
+        "pasted Universal Token": PASTED_UNIVERSAL_TOKEN,
+        **{f"Universal (App) Token {n}": t for n, t in enumerate(universal, 1)},
     }
 
     # The run did what it claims, so there was something to leak.
     assert len(set(jwts)) == 2 and all(jwts)
+    assert len(set(universal)) == 4 and all(universal)
+    issued = sim.universal_tokens()
+    assert [t["kind"] for t in issued] == ["UT", "UAT", "UT", "UAT"]
+    synced = ApiExchange.objects.filter(endpoint="templates", status_code=200)
+    bearer = synced.order_by("id").last()
+    assert bearer is not None
+    assert bearer.request_headers["Authorization"].startswith("…")  # Bearer, masked
     statuses = set(ApiExchange.objects.values_list("status_code", flat=True))
     assert {200, 401} <= statuses
     assert set(MediaFile.objects.get().mirrors.values_list("state", flat=True)) == {
