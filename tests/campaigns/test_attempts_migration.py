@@ -14,7 +14,10 @@ from django.db.migrations.executor import MigrationExecutor
 from campaigns.models import Recipient, SendAttempt, StatusEvent, WebhookEvent
 from gupshup_admin.models import ApiExchange
 
-BEFORE = [("campaigns", "0008_send_attempts")]
+BEFORE = [
+    ("campaigns", "0008_send_attempts"),
+    ("gupshup_admin", "0007_exchange_ref_names_attempts"),
+]
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 

@@ -11,7 +11,10 @@ from django.db.migrations.executor import MigrationExecutor
 
 from campaigns.models import RefusedCallback, WebhookEvent
 
-BEFORE = [("campaigns", "0010_attempts_own_the_history")]
+BEFORE = [
+    ("campaigns", "0010_attempts_own_the_history"),
+    ("gupshup_admin", "0007_exchange_ref_names_attempts"),
+]
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
