@@ -27,7 +27,7 @@ from gupshup_admin.models import (
     TokenSource,
 )
 from gupshup_admin.providers.commbox import CommBoxClient
-from gupshup_admin.providers.errors import AuthenticationError
+from gupshup_admin.providers.errors import AppNotUsableError, AuthenticationError
 from gupshup_admin.providers.gupshup import (
     GupshupAppClient,
     GupshupPartnerClient,
@@ -172,19 +172,31 @@ def with_app_client(
     """Run `call` with an authenticated client; `ref` tags its exchange rows.
 
     On a 401 the token is refreshed once (when partner credentials allow it) and
-    the call repeated; a second 401 marks the app unhealthy and is raised.
+    the call repeated; a second 401 marks the app unhealthy and is raised. An
+    answer about the app itself (AppNotUsableError) marks it unhealthy in
+    Gupshup's words and is raised.
     """
     token = partner_app_token(app=app, user_id=user_id)
     try:
-        return call(_app_client(app, user_id, token, ref))
+        return _call_as_app(app, call, _app_client(app, user_id, token, ref))
     except AuthenticationError as exc:
         if not app.has_partner_credentials:
             partner_app_mark_unhealthy(app, exc)
             raise
     token = partner_app_fetch_token(app=app, user_id=user_id)
     try:
-        return call(_app_client(app, user_id, token, ref))
+        return _call_as_app(app, call, _app_client(app, user_id, token, ref))
     except AuthenticationError as exc:
+        partner_app_mark_unhealthy(app, exc)
+        raise
+
+
+def _call_as_app(
+    app: PartnerApp, call: Callable[[GupshupAppClient], T], client: GupshupAppClient
+) -> T:
+    try:
+        return call(client)
+    except AppNotUsableError as exc:
         partner_app_mark_unhealthy(app, exc)
         raise
 

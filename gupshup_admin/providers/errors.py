@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from gupshup_admin.providers.failure_codes import (
+    APP_BILLING_OFF,
+    APP_NOT_LIVE,
+    APP_UNKNOWN,
+    failure_explained,
+)
+
 
 class ProviderError(Exception):
     """Base class. `str()` says what the provider answered and what to do."""
@@ -49,6 +56,17 @@ class AuthenticationError(ProviderError):
     """401/403: the token or credentials were refused."""
 
     default_hint = "Check the app token (or fetch a new one) and try again."
+
+
+class AppNotUsableError(ProviderError):
+    """A 400 about the app itself, not about what was sent or to whom (Callback
+    Billing off, an app id Gupshup does not know, an app that is not live).
+
+    Every call of the app gets the same answer until someone fixes the app, so
+    it is never a verdict on a recipient: the app is marked unhealthy and its
+    campaigns pause (campaigns/settle.py). `provider_code` is this project's
+    code for the answer (failure_codes.py, where `about` is "app").
+    """
 
 
 class NotCapiAppError(ProviderError):
@@ -117,6 +135,19 @@ def _provider_message(body: Any) -> str:
     return ""
 
 
+# Gupshup's answers about the app, by words (it sends no code with them).
+_APP_ANSWERS = (
+    ("callback billing must be enabled", APP_BILLING_OFF),
+    ("invalid app details", APP_UNKNOWN),
+    ("app is not live", APP_NOT_LIVE),
+)
+
+
+def _app_answer_code(said: str) -> str:
+    lowered = said.lower()
+    return next((code for words, code in _APP_ANSWERS if words in lowered), "")
+
+
 def error_for_response(
     status_code: int, body: Any, *, provider: str, endpoint: str
 ) -> ProviderError:
@@ -133,6 +164,17 @@ def error_for_response(
         )
     if status_code == 400 and "only capi apps" in said.lower():
         return NotCapiAppError(message, **kwargs)
+    app_code = (
+        _app_answer_code(said) if (status_code, provider) == (400, "gupshup") else ""
+    )
+    if app_code:
+        return AppNotUsableError(
+            f"{where} answered HTTP {status_code}{quoted}: this is about the app, "
+            "not the recipient.",
+            provider_code=app_code,
+            hint=failure_explained(app_code).action,
+            **kwargs,
+        )
     if status_code == 413:
         return PayloadTooLargeError(message, **kwargs)
     if status_code == 429:

@@ -25,6 +25,8 @@ class SimApp:
     source: str
     capi: bool = True
     live: bool = True
+    # False: every v3 send gets 400 "Callback Billing must be enabled for this API".
+    callback_billing: bool = True
     # None means: use SimulatorConfig.rate_per_minute.
     rate_per_minute: int | None = None
     wallet_balance: float = 125.5

@@ -21,6 +21,7 @@ from gupshup_admin.exchanges import http_client
 from gupshup_admin.models import ApiExchange, ExchangeOutcome, PartnerApp
 from gupshup_admin.providers.commbox import CommBoxClient
 from gupshup_admin.providers.errors import (
+    AppNotUsableError,
     AuthenticationError,
     BadResponseError,
     ConnectionFailedError,
@@ -97,7 +98,7 @@ MAPPED = [
         "/v3/message",
         400,
         "Callback Billing must be enabled for this API",
-        InvalidRequestError,
+        AppNotUsableError,
         True,
         id="400-billing",
     ),
@@ -105,7 +106,7 @@ MAPPED = [
         "/v3/message",
         400,
         "Invalid App Details",
-        InvalidRequestError,
+        AppNotUsableError,
         True,
         id="400-app-details",
     ),
@@ -157,6 +158,43 @@ def test_a_401_reads_as_an_authentication_failure_with_what_to_do(
 
     assert str(caught.value).startswith("Authentication failed: gupshup media_from_url")
     assert "app token" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("said", "code", "what_to_do"),
+    [
+        (
+            "Callback Billing must be enabled for this API",
+            "app-billing-off",
+            "Enable Callback Billing",
+        ),
+        ("Invalid App Details", "app-unknown", "Compare the app id"),
+        ("App is not live.", "app-not-live", "until it is live"),
+    ],
+)
+def test_an_answer_about_the_app_says_so_with_its_code_and_what_to_do(
+    mocked: Mock, app_client: GupshupAppClient, said: str, code: str, what_to_do: str
+) -> None:
+    mocked.post(f"{APP_URL}/v3/message", status=400, json=error(said))
+
+    with pytest.raises(AppNotUsableError) as caught:
+        POSTS["/v3/message"](app_client)
+
+    exc = caught.value
+    assert exc.provider_code == code
+    assert "about the app, not the recipient" in str(exc)
+    assert what_to_do in str(exc)
+
+
+def test_other_400s_are_about_the_request(
+    mocked: Mock, app_client: GupshupAppClient
+) -> None:
+    mocked.post(f"{APP_URL}/template/msg", status=400, json=error("Invalid Template"))
+
+    with pytest.raises(InvalidRequestError) as caught:
+        send_template(app_client)
+
+    assert caught.value.provider_code == ""
 
 
 def test_the_not_capi_error_tells_the_admin_what_to_change(
