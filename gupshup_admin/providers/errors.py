@@ -53,7 +53,8 @@ class ProviderError(Exception):
 
 
 class AuthenticationError(ProviderError):
-    """401/403: the token or credentials were refused."""
+    """401/403, or a 400 whose words say the same: the token or credentials were
+    refused."""
 
     default_hint = "Check the app token (or fetch a new one) and try again."
 
@@ -135,6 +136,16 @@ def _provider_message(body: Any) -> str:
     return ""
 
 
+# Some endpoints (health among them) answer a stale token with 400 and these words.
+_AUTH_WORDS = ("authentication failed", "unauthorized access")
+
+
+def _refused_credentials(status_code: int, said: str) -> bool:
+    if status_code in (401, 403):
+        return True
+    return status_code == 400 and any(w in said.lower() for w in _AUTH_WORDS)
+
+
 # Gupshup's answers about the app, by words (it sends no code with them).
 _APP_ANSWERS = (
     ("callback billing must be enabled", APP_BILLING_OFF),
@@ -157,7 +168,7 @@ def error_for_response(
     quoted = f': "{said}"' if said else ""
     message = f"{where} answered HTTP {status_code}{quoted}."
     kwargs: dict[str, Any] = {"status_code": status_code, "provider_message": said}
-    if status_code in (401, 403):
+    if _refused_credentials(status_code, said):
         return AuthenticationError(
             f"Authentication failed: {where} answered HTTP {status_code}{quoted}.",
             **kwargs,

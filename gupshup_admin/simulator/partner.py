@@ -85,8 +85,17 @@ def templates(ctx: Ctx) -> Response:
 
 
 def health(ctx: Ctx) -> Response:
-    """GET /partner/app/{appId}/health: healthy as a string, or 400 if not live."""
-    app = ctx.app()
+    """GET /partner/app/{appId}/health: healthy as a string, or 400 if not live.
+
+    A wrong or stale token gets 400 "Authentication Failed" here, not 401, as
+    Gupshup's health endpoint answers it.
+    """
+    try:
+        app = ctx.app()
+    except SimError as err:
+        if err.status != 401:
+            raise
+        raise SimError(400, "Authentication Failed") from err
     if not app.live:
         raise SimError(400, "App is not live.")
     return json_response({"status": "success", "healthy": "true"})

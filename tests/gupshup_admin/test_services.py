@@ -22,7 +22,9 @@ from gupshup_admin.models import (
     TokenSource,
 )
 from gupshup_admin.providers.errors import AuthenticationError
+from gupshup_admin.simulator import DEMO, Simulator
 from tests.conftest import APP_TOKEN, PARTNER_SECRET
+from tests.factories import sim_app
 from tests.gupshup_admin.payloads import (
     APP_URL,
     FETCHED_TOKEN,
@@ -290,6 +292,62 @@ def test_a_health_check_answered_401_reports_authentication_failed(
 
     assert report.healthy is False
     assert "Authentication failed" in fresh(partner_app).health_message
+
+
+def test_a_health_check_answered_400_authentication_failed_refreshes_the_token(
+    mocked: Mock, partner_app_with_credentials: PartnerApp
+) -> None:
+    # Health answers a stale token with 400, not 401 (API-NOTES).
+    app = partner_app_with_credentials
+    refused = error("Authentication Failed")
+    mocked.get(f"{APP_URL}/health", status=400, json=refused, match=WITH_PASTED)
+    mocked.post(LOGIN_URL, json=login_ok())
+    mocked.get(TOKEN_URL, json=app_token_ok())
+    mock_healthy_app(mocked, match=WITH_FETCHED)
+
+    report = app_sync.partner_app_check_health(app=app)
+
+    assert report.healthy is True
+    assert fresh(app).app_token == FETCHED_TOKEN
+    assert fresh(app).health_status == HealthStatus.HEALTHY
+    assert calls_to(mocked, LOGIN_URL) == 1
+
+
+def test_a_second_400_authentication_failed_after_the_refresh_fails_loudly(
+    mocked: Mock, partner_app_with_credentials: PartnerApp
+) -> None:
+    app = partner_app_with_credentials
+    refused = error("Authentication Failed")
+    mocked.get(f"{APP_URL}/health", status=400, json=refused)
+    mocked.post(LOGIN_URL, json=login_ok())
+    mocked.get(TOKEN_URL, json=app_token_ok())
+
+    report = app_sync.partner_app_check_health(app=app)
+
+    assert report.healthy is False
+    assert calls_to(mocked, f"{APP_URL}/health") == 2
+    stored = fresh(app)
+    assert stored.health_status == HealthStatus.UNHEALTHY
+    assert stored.health_message.startswith("Authentication failed: gupshup health")
+    assert "app token" in stored.health_message
+
+
+def test_on_the_simulator_a_stale_token_answered_400_by_health_is_refreshed(
+    db: None, settings: Any
+) -> None:
+    app = sim_app()
+    app.set_app_token("sk_staleStaleStale0000000000", source=TokenSource.PASTED)
+    app.partner_email = DEMO.partner_email
+    app.set_partner_secret(DEMO.partner_secret)
+    app.save()
+    with Simulator() as sim:
+        settings.GUPSHUP_API_BASE = sim.base_url
+        report = app_sync.partner_app_check_health(app=app)
+        health = [row["status"] for row in sim.requests("health")]
+
+    assert report.healthy is True, report.message
+    assert health == [400, 200]
+    assert fresh(app).app_token == DEMO.capi_app.token
 
 
 def test_an_unreachable_provider_marks_the_app_unhealthy_naming_the_host(

@@ -122,6 +122,17 @@ def test_app_calls_refuse_bearer_wrong_and_missing_tokens(
     assert sim.requests()[-1]["status"] == status
 
 
+def test_health_answers_a_wrong_token_with_400_authentication_failed(
+    sim: Simulator,
+) -> None:
+    headers = auth(DEMO.non_capi_app.token)
+
+    response = requests.get(app_url(sim, "health"), headers=headers, timeout=5)
+
+    assert response.status_code == 400
+    assert response.json() == {"status": "error", "message": "Authentication Failed"}
+
+
 def test_an_unknown_app_gets_invalid_app_details(sim: Simulator) -> None:
     url = app_url(sim, "health", app_id="00000000-0000-4000-8000-000000000000")
 
