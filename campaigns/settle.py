@@ -159,11 +159,11 @@ def _auth_failed(
     Campaign.objects.filter(pk=campaign.pk).update(auth_failures=F("auth_failures") + 1)
     campaign.refresh_from_db(fields=["auth_failures"])
     if campaign.auth_failures >= settings.CAMPAIGN_AUTH_FAILURES_TO_PAUSE:
+        fix = exc.fix.format(app=campaign.partner_app)
         campaign_pause_for(
             campaign,
-            f"Gupshup refused the app token {campaign.auth_failures} times in a row "
-            f"({exc.message}). Fix the token of {campaign.partner_app} (paste a new "
-            "one or fetch it), run 'Check health', then resume.",
+            f"Gupshup refused {exc.credential} {campaign.auth_failures} times in a "
+            f"row ({exc.message}). {fix}, run 'Check health', then resume.",
         )
 
 

@@ -27,7 +27,11 @@ from gupshup_admin.models import (
     TokenSource,
 )
 from gupshup_admin.providers.commbox import CommBoxClient
-from gupshup_admin.providers.errors import AppNotUsableError, AuthenticationError
+from gupshup_admin.providers.errors import (
+    AppNotUsableError,
+    AuthenticationError,
+    PartnerLoginError,
+)
 from gupshup_admin.providers.gupshup import (
     GupshupAppClient,
     GupshupPartnerClient,
@@ -111,8 +115,9 @@ def partner_app_fetch_token(*, app: PartnerApp, user_id: int | None = None) -> s
     """
     try:
         return _fetch_token_once(app, user_id, force_login=False)
-    except AuthenticationError:
-        if not app.partner_token_encrypted:
+    except AuthenticationError as exc:
+        # A refused login is the credentials' fault: logging in again cannot help.
+        if isinstance(exc, PartnerLoginError) or not app.partner_token_encrypted:
             raise
         return _fetch_token_once(app, user_id, force_login=True)
 
@@ -183,8 +188,8 @@ def with_app_client(
         if not app.has_partner_credentials:
             partner_app_mark_unhealthy(app, exc)
             raise
-    token = partner_app_fetch_token(app=app, user_id=user_id)
     try:
+        token = partner_app_fetch_token(app=app, user_id=user_id)
         return _call_as_app(app, call, _app_client(app, user_id, token, ref))
     except AuthenticationError as exc:
         partner_app_mark_unhealthy(app, exc)

@@ -54,9 +54,52 @@ class ProviderError(Exception):
 
 class AuthenticationError(ProviderError):
     """401/403, or a 400 whose words say the same: the token or credentials were
-    refused."""
+    refused. This class is the app token's; the subclasses name the others."""
 
+    credential: ClassVar[str] = "the app token"
+    # What to do, for a campaign paused by repeated refusals ({app}: the app).
+    fix: ClassVar[str] = "Fix the token of {app} (paste a new one or fetch it)"
     default_hint = "Check the app token (or fetch a new one) and try again."
+
+
+class PartnerLoginError(AuthenticationError):
+    """The partner login refused the partner e-mail or client secret."""
+
+    credential = "the partner e-mail or client secret"
+    fix = (
+        "Fix the partner e-mail or client secret of {app} (a client secret expires "
+        "3 months after it was generated: make a new one in the Partner Portal)"
+    )
+    default_hint = (
+        "Gupshup refused the partner e-mail or client secret: check both under "
+        "'Partner credentials' on the app's page. A client secret expires at most "
+        "3 months after it was generated; if it is older, generate a new one in "
+        "the Partner Portal and store it here."
+    )
+
+
+class PartnerTokenError(AuthenticationError):
+    """The token endpoint refused the partner JWT (expired or revoked)."""
+
+    credential = "the partner token"
+    fix = "Fetch the app token of {app} again (it logs in afresh)"
+    default_hint = (
+        "Gupshup refused the partner token (the JWT of the partner login) when "
+        "asked for the app token; a fresh login replaces it. If this persists, "
+        "check the partner credentials."
+    )
+
+
+class CommBoxKeyError(AuthenticationError):
+    """CommBox refused the channel's API key."""
+
+    credential = "the CommBox API key"
+    fix = "Paste a current CommBox API key on the channel's page"
+    default_hint = (
+        "CommBox refused the channel's key: paste a current CommBox API key on "
+        "the channel's page (CommBox management console → API keys). A key lives "
+        "at most a year, and a revoked one 30 days more."
+    )
 
 
 class AppNotUsableError(ProviderError):
@@ -140,6 +183,19 @@ def _provider_message(body: Any) -> str:
 _AUTH_WORDS = ("authentication failed", "unauthorized access")
 
 
+# Which credential a refusal is about, by the call that was refused.
+_REFUSED_CREDENTIAL: dict[tuple[str, str], type[AuthenticationError]] = {
+    ("gupshup", "partner_login"): PartnerLoginError,
+    ("gupshup", "app_token"): PartnerTokenError,
+}
+
+
+def _authentication_error(provider: str, endpoint: str) -> type[AuthenticationError]:
+    if provider == "commbox":
+        return CommBoxKeyError
+    return _REFUSED_CREDENTIAL.get((provider, endpoint), AuthenticationError)
+
+
 def _refused_credentials(status_code: int, said: str) -> bool:
     if status_code in (401, 403):
         return True
@@ -169,7 +225,7 @@ def error_for_response(
     message = f"{where} answered HTTP {status_code}{quoted}."
     kwargs: dict[str, Any] = {"status_code": status_code, "provider_message": said}
     if _refused_credentials(status_code, said):
-        return AuthenticationError(
+        return _authentication_error(provider, endpoint)(
             f"Authentication failed: {where} answered HTTP {status_code}{quoted}.",
             **kwargs,
         )

@@ -76,12 +76,15 @@ class GupshupPartnerClient:
         self.http, self.base_url, self.scope = http, base_url.rstrip("/"), scope
 
     def login(self, *, email: str, password: str) -> PartnerLogin:
-        """POST /partner/account/login (form). Raises ProviderError."""
+        """POST /partner/account/login (form), `password` being the partner's
+        client secret. Raises ProviderError (PartnerLoginError when refused)."""
+        # The current reference names the field `secret`, older pages and every
+        # client `password`: one request with both works with either.
         request = Request(
             "POST",
             f"{self.base_url}/partner/account/login",
             self.scope.context("partner_login"),
-            form={"email": email, "password": password},
+            form={"email": email, "secret": password, "password": password},
             secrets=[password],
         )
         return self.http.send(request, parse_login).value

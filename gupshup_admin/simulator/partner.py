@@ -34,16 +34,22 @@ _TOKEN_CREATED_ON = 1_717_200_000_000
 
 
 def partner_login(ctx: Ctx) -> Response:
-    """POST /partner/account/login: partner email + secret → a partner JWT."""
+    """POST /partner/account/login: partner email + client secret → a partner JWT.
+
+    The secret may come as `secret` or `password`; either one matching is enough.
+    """
     form = ctx.request.form
     ctx.entry["form"] = form.to_dict()
     if not ctx.state.take_login_slot():
         raise SimError(429, "Too Many Requests")
-    email, password = form.get("email", ""), form.get("password", "")
-    if not email or not password:
-        raise SimError(400, "Both email and password are required")
+    # The client secret is `secret` in the current reference, `password` before.
+    email = form.get("email", "")
+    given = [v for v in (form.get("secret", ""), form.get("password", "")) if v]
+    if not email or not given:
+        raise SimError(400, "Both email and secret (or password) are required")
     config = ctx.config
-    good = hmac.compare_digest(password.encode(), config.partner_secret.encode())
+    expected = config.partner_secret.encode()
+    good = any(hmac.compare_digest(v.encode(), expected) for v in given)
     if email.lower() != config.partner_email.lower() or not good:
         raise SimError(401, "Invalid email or password")
     return json_response(

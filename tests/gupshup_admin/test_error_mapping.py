@@ -24,6 +24,7 @@ from gupshup_admin.providers.errors import (
     AppNotUsableError,
     AuthenticationError,
     BadResponseError,
+    CommBoxKeyError,
     ConnectionFailedError,
     InvalidRequestError,
     NotCapiAppError,
@@ -33,7 +34,11 @@ from gupshup_admin.providers.errors import (
     RateLimitedError,
     ServerError,
 )
-from gupshup_admin.providers.gupshup import GupshupAppClient, Scope
+from gupshup_admin.providers.gupshup import (
+    GupshupAppClient,
+    GupshupPartnerClient,
+    Scope,
+)
 from tests.conftest import APP_ID, APP_TOKEN
 from tests.gupshup_admin.payloads import (
     APP_URL,
@@ -197,6 +202,32 @@ def test_other_400s_are_about_the_request(
     assert caught.value.provider_code == ""
 
 
+def test_a_refused_partner_jwt_names_the_partner_token(
+    mocked: Mock, partner_client: GupshupPartnerClient
+) -> None:
+    mocked.get(f"{APP_URL}/token", status=401, json=error("Unauthorized Access"))
+
+    with pytest.raises(AuthenticationError) as caught:
+        partner_client.app_token(app_id=APP_ID, partner_token="eyJ.x.y")
+
+    assert "partner token" in str(caught.value)
+    assert "app token (or fetch" not in str(caught.value)
+
+
+def test_a_refused_commbox_key_names_the_channels_api_key(
+    mocked: Mock, cbx_client: CommBoxClient
+) -> None:
+    mocked.post(COMMBOX_UPLOAD_URL, status=401, json=commbox_error(401, "Unauthorized"))
+
+    with pytest.raises(AuthenticationError) as caught:
+        cbx_client.upload_media(
+            fileobj=io.BytesIO(b"\x89PNG"), size=4, filename="a.png", content_type="x"
+        )
+
+    assert "CommBox API key" in str(caught.value)
+    assert "app token" not in str(caught.value)
+
+
 def test_the_not_capi_error_tells_the_admin_what_to_change(
     mocked: Mock, app_client: GupshupAppClient
 ) -> None:
@@ -233,7 +264,7 @@ def test_a_5xx_without_a_json_body_is_still_a_server_error(
 @pytest.mark.parametrize(
     ("status", "description", "error_class"),
     [
-        (401, "Unauthorized", AuthenticationError),
+        (401, "Unauthorized", CommBoxKeyError),
         (400, "Missing parameter templateName", InvalidRequestError),
         (404, "Not Found", InvalidRequestError),
         (429, "Too Many Requests", RateLimitedError),

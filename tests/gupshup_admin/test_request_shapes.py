@@ -17,6 +17,7 @@ import pytest
 import responses
 from requests import PreparedRequest
 
+from gupshup_admin.models import ApiExchange
 from gupshup_admin.providers.commbox import CommBoxClient, CommBoxMedia
 from gupshup_admin.providers.errors import ProviderError
 from gupshup_admin.providers.gupshup import (
@@ -464,9 +465,11 @@ def test_every_app_call_sends_the_token_raw_in_both_token_and_authorization(
 # --- partner login and app token ------------------------------------------------
 
 
-def test_partner_login_posts_the_email_and_client_secret_as_a_form(
+def test_partner_login_posts_the_client_secret_under_both_names_it_has_had(
     mocked: Mock, partner_client: GupshupPartnerClient
 ) -> None:
+    # The current reference calls the field `secret`, older pages and clients
+    # `password`: one request carrying both works with either.
     mocked.post(LOGIN_URL, json=login_ok())
 
     result = partner_client.login(email="partner@example.com", password=PARTNER_SECRET)
@@ -477,8 +480,11 @@ def test_partner_login_posts_the_email_and_client_secret_as_a_form(
     assert request.url == LOGIN_URL
     assert form_fields(request) == {
         "email": "partner@example.com",
+        "secret": PARTNER_SECRET,
         "password": PARTNER_SECRET,
     }
+    logged = ApiExchange.objects.get(endpoint="partner_login").request_body
+    assert PARTNER_SECRET not in str(logged)
     assert "Authorization" not in request.headers
     assert request.headers["User-Agent"].startswith("gupshup-admin/")
 

@@ -350,6 +350,38 @@ def test_on_the_simulator_a_stale_token_answered_400_by_health_is_refreshed(
     assert fresh(app).app_token == DEMO.capi_app.token
 
 
+def test_a_wrong_partner_secret_names_the_partner_login_not_the_app_token(
+    mocked: Mock, credentials_only_app: PartnerApp
+) -> None:
+    mocked.post(LOGIN_URL, status=401, json=error("Invalid email or password"))
+
+    report = app_sync.partner_app_check_health(app=credentials_only_app)
+
+    assert report.healthy is False
+    message = fresh(credentials_only_app).health_message
+    assert "gupshup partner_login answered HTTP 401" in message
+    assert "partner e-mail" in message and "client secret" in message
+    assert "3 months" in message
+    assert "app token" not in message
+    assert calls_to(mocked, LOGIN_URL) == 1  # a refused login is not tried again
+
+
+def test_a_refused_app_token_whose_refresh_login_fails_says_both(
+    mocked: Mock, partner_app_with_credentials: PartnerApp
+) -> None:
+    app = partner_app_with_credentials
+    mocked.get(f"{APP_URL}/health", status=401, json=error("Authentication Failed"))
+    mocked.post(LOGIN_URL, status=401, json=error("Invalid email or password"))
+
+    report = app_sync.partner_app_check_health(app=app)
+
+    assert report.healthy is False
+    stored = fresh(app)
+    assert stored.health_status == HealthStatus.UNHEALTHY
+    assert "partner e-mail" in stored.health_message
+    assert "Invalid email or password" in stored.health_message
+
+
 def test_an_unreachable_provider_marks_the_app_unhealthy_naming_the_host(
     mocked: Mock, partner_app: PartnerApp, retry_sleeps: list[float]
 ) -> None:

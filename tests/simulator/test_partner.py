@@ -37,6 +37,18 @@ def test_the_right_partner_credentials_get_a_fresh_jwt_each_time(
     assert second.json()["token"] != body["token"]
 
 
+@pytest.mark.parametrize("field", ["secret", "password"])
+def test_the_client_secret_is_accepted_under_either_name(
+    sim: Simulator, field: str
+) -> None:
+    form = {"email": DEMO.partner_email, field: DEMO.partner_secret}
+
+    response = requests.post(sim.base_url + LOGIN, data=form, timeout=5)
+
+    assert response.status_code == 200
+    assert response.json()["token"].startswith("eyJ")
+
+
 def test_wrong_partner_credentials_get_401_and_missing_ones_400(sim: Simulator) -> None:
     wrong = login(sim, password="nope")
     missing = requests.post(sim.base_url + LOGIN, data={"email": "x@y.z"}, timeout=5)
