@@ -8,6 +8,7 @@ what real answers carry, no more).
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -205,14 +206,31 @@ def parse_waba_info(body: Any) -> WabaInfo:
 
 
 def parse_wallet_balance(body: Any) -> WalletBalance:
-    require_success_status(body, where="wallet balance")
-    wallet = require(body, "walletResponse", dict, where="wallet balance")
-    balance = wallet.get("currentBalance")
-    if not isinstance(balance, int | float):
-        raise_bad("wallet balance", "'currentBalance' is not a number")
+    """`walletResponse.currentBalance` and `currency`; older docs show the answer
+    without a `status` field, so one is checked only when it is there."""
+    where = "wallet balance"
+    if isinstance(body, dict) and "status" in body:
+        require_success_status(body, where=where)
+    wallet = require(body, "walletResponse", dict, where=where)
     return WalletBalance(
-        current_balance=float(balance), currency=str(wallet.get("currency", ""))
+        current_balance=_amount(wallet.get("currentBalance"), where=where),
+        currency=str(wallet.get("currency") or ""),
     )
+
+
+def _amount(value: Any, *, where: str) -> float:
+    """A number, or a number written as text ("41.25"). Raises BadResponseError."""
+    amount: float | None = None
+    if isinstance(value, str):
+        try:
+            amount = float(value.strip())
+        except ValueError:
+            amount = None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        amount = float(value)
+    if amount is not None and math.isfinite(amount):
+        return amount
+    raise_bad(where, f"'currentBalance' is not a number ({value!r:.40})")
 
 
 def parse_subscription(body: Any) -> Subscription:

@@ -31,6 +31,8 @@ class SimApp:
     rate_per_minute: int | None = None
     wallet_balance: float = 125.5
     wallet_currency: str = "USD"
+    # True: wallet/balance answers as older docs show it, without a `status` field.
+    wallet_without_status: bool = False
     waba_id: str = ""
     phone_number_id: str = ""
     verified_name: str = ""

@@ -19,7 +19,7 @@ from requests import PreparedRequest
 
 from gupshup_admin.models import ApiExchange
 from gupshup_admin.providers.commbox import CommBoxClient, CommBoxMedia
-from gupshup_admin.providers.errors import ProviderError
+from gupshup_admin.providers.errors import BadResponseError, ProviderError
 from gupshup_admin.providers.gupshup import (
     AppToken,
     GupshupAppClient,
@@ -585,6 +585,52 @@ def test_the_wallet_balance_is_parsed_into_amount_and_currency(
     assert app_client.wallet_balance() == WalletBalance(
         current_balance=3.0, currency="INR"
     )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(
+            {"walletResponse": {"currency": "INR", "currentBalance": 41.25}},
+            id="older-docs-without-status",
+        ),
+        pytest.param(
+            {
+                "status": "success",
+                "walletResponse": {"currency": "INR", "currentBalance": "41.25"},
+            },
+            id="balance-as-text",
+        ),
+    ],
+)
+def test_a_wallet_answer_keeps_its_balance_with_or_without_a_status_field(
+    mocked: Mock, app_client: GupshupAppClient, answer: dict[str, Any]
+) -> None:
+    mocked.get(f"{APP_URL}/wallet/balance", json=answer)
+
+    assert app_client.wallet_balance() == WalletBalance(
+        current_balance=41.25, currency="INR"
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "error", "walletResponse": {"currentBalance": 1.0}},
+        {"walletResponse": {"currency": "INR"}},
+        {"walletResponse": {"currentBalance": "lots"}},
+        {"walletResponse": {"currentBalance": "nan"}},
+        {"walletResponse": {"currentBalance": True}},
+        {"balance": 3.0},
+    ],
+)
+def test_a_wallet_answer_without_a_readable_balance_is_a_bad_response(
+    mocked: Mock, app_client: GupshupAppClient, answer: dict[str, Any]
+) -> None:
+    mocked.get(f"{APP_URL}/wallet/balance", json=answer)
+
+    with pytest.raises(BadResponseError, match="wallet balance"):
+        app_client.wallet_balance()
 
 
 def test_a_subscription_posts_url_joined_modes_tag_version_and_meta_as_json(

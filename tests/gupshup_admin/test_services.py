@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -434,6 +435,19 @@ def test_a_healthy_app_whose_limits_cannot_be_read_is_still_healthy_with_a_note(
     assert "WABA info unavailable" in report.message
     assert "Invalid App Details" in report.message
     assert fresh(partner_app).health_details == {"balance": 0.75, "currency": "INR"}
+
+
+def test_on_the_simulator_a_wallet_answer_without_status_keeps_its_balance(
+    db: None, settings: Any
+) -> None:
+    app = sim_app()
+    with Simulator() as sim:
+        sim.add_app(dataclasses.replace(DEMO.capi_app, wallet_without_status=True))
+        settings.GUPSHUP_API_BASE = sim.base_url
+        report = app_sync.partner_app_check_health(app=app)
+
+    assert "balance 125.50 USD" in report.message
+    assert fresh(app).health_details["balance"] == 125.5
 
 
 # --- template sync -----------------------------------------------------------------

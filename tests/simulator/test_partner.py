@@ -199,6 +199,17 @@ def test_waba_info_and_wallet_balance_have_their_documented_shapes(
     assert balance["overDraftLimit"] == -20.0
 
 
+def test_an_app_may_answer_its_wallet_balance_the_older_way_without_status(
+    sim: Simulator,
+) -> None:
+    sim.add_app(dataclasses.replace(DEMO.capi_app, wallet_without_status=True))
+
+    body = requests.get(app_url(sim, "wallet/balance"), headers=auth(), timeout=5)
+
+    assert "status" not in body.json()
+    assert body.json()["walletResponse"]["currentBalance"] == 125.5
+
+
 def test_a_subscription_is_echoed_and_listed(sim: Simulator) -> None:
     form = {
         "url": "http://127.0.0.1:9/hook",
