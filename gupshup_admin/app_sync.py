@@ -7,7 +7,7 @@ refreshes it once on a 401.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +20,7 @@ from audit.services import audit_record
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import HealthStatus, PartnerApp, Template
 from gupshup_admin.providers.errors import ProviderError
+from gupshup_admin.providers.gupshup import WabaInfo
 from gupshup_admin.services import (
     partner_app_mark_unhealthy,
     partner_app_set_health,
@@ -29,61 +30,129 @@ from gupshup_admin.services import (
 
 @dataclass(frozen=True)
 class HealthReport:
-    healthy: bool
+    healthy: bool  # usable: healthy, or healthy with warnings
     message: str
+    status: str = HealthStatus.UNKNOWN
+
+
+@dataclass
+class _Findings:
+    """What a health check learnt, sorted by what it means for sending."""
+
+    details: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # facts, shown
+    warnings: list[str] = field(default_factory=list)  # shown, do not stop sends
+    blockers: list[str] = field(default_factory=list)  # the app cannot send
+
+    def verdict(self) -> tuple[str, str]:
+        """(status, message) for the app."""
+        facts = "".join(f" · {note}" for note in self.notes)
+        if self.blockers:
+            return HealthStatus.UNHEALTHY, "; ".join(self.blockers) + facts
+        if self.warnings:
+            warned = "; ".join(self.warnings)
+            return HealthStatus.WARNING, f"Healthy, with warnings: {warned}{facts}"
+        return HealthStatus.HEALTHY, "Healthy" + facts
 
 
 def partner_app_check_health(
     *, app: PartnerApp, user_id: int | None = None
 ) -> HealthReport:
-    """Check the app's health and limits (tier, quality, TPS, balance) and store it.
+    """Check the app's health and what WhatsApp says of its number (waba/info:
+    whether it may send, tier, quality, throughput) and its balance; store it.
 
-    Never raises for provider trouble: the report says what went wrong.
+    A number WhatsApp blocks is unhealthy whatever `health` says; quality RED or
+    YELLOW, LIMITED sending or errors Meta reports are warnings (shown on the
+    app's page and in pre-flight, not blocking). Never raises for provider
+    trouble: the report says what went wrong.
     """
     try:
         health = with_app_client(app=app, user_id=user_id, call=lambda c: c.health())
     except (ProviderError, ApplicationError) as exc:
         partner_app_mark_unhealthy(app, exc)
-        return HealthReport(False, str(exc))
+        return HealthReport(False, str(exc), HealthStatus.UNHEALTHY)
     if not health.healthy:
         message = "Gupshup says the app is not healthy."
         partner_app_set_health(app, HealthStatus.UNHEALTHY, message, {})
-        return HealthReport(False, message)
-    details, notes = _limits(app, user_id)
-    message = "Healthy" + "".join(f" · {note}" for note in notes)
-    partner_app_set_health(app, HealthStatus.HEALTHY, message, details)
-    return HealthReport(True, message)
+        return HealthReport(False, message, HealthStatus.UNHEALTHY)
+    found = _Findings()
+    _read_waba(app, user_id, found)
+    _read_wallet(app, user_id, found)
+    found.details["warnings"] = list(found.warnings)
+    status, message = found.verdict()
+    partner_app_set_health(app, status, message, found.details)
+    return HealthReport(status in HealthStatus.usable(), message, status)
 
 
-def _limits(
-    app: PartnerApp, user_id: int | None
-) -> tuple[dict[str, object], list[str]]:
-    details: dict[str, object] = {}
-    notes: list[str] = []
+def _read_waba(app: PartnerApp, user_id: int | None, found: _Findings) -> None:
     try:
         waba = with_app_client(app=app, user_id=user_id, call=lambda c: c.waba_info())
-        details.update(
-            messaging_limit=waba.messaging_limit,
-            phone_quality=waba.phone_quality,
-            allowed_tps=waba.allowed_tps,
-            can_send_message=waba.can_send_message,
-        )
-        notes.append(
-            f"tier {waba.messaging_limit or '?'}, quality {waba.phone_quality or '?'}"
-        )
-        if waba.allowed_tps:
-            notes.append(f"{waba.allowed_tps} msg/s allowed")
     except ProviderError as exc:
-        notes.append(f"WABA info unavailable ({exc.message})")
+        found.notes.append(f"WABA info unavailable ({exc.message})")
+        return
+    found.details.update(
+        can_send_message=waba.can_send_message,
+        messaging_limit=waba.messaging_limit,
+        phone_quality=waba.phone_quality,
+        throughput=waba.throughput,
+        account_status=waba.account_status,
+        verified_name=waba.verified_name,
+        waba_id=waba.waba_id,
+        mm_lite_status=waba.mm_lite_status,
+        waba_errors=list(waba.errors),
+    )
+    found.notes.append(
+        f"tier {waba.messaging_limit or '?'}, quality {waba.phone_quality or '?'}, "
+        f"throughput {waba.throughput or '?'}"
+    )
+    _judge_waba(waba, found)
+
+
+def _judge_waba(waba: WabaInfo, found: _Findings) -> None:
+    said = f" (WhatsApp says: {'; '.join(waba.errors)})" if waba.errors else ""
+    if waba.can_send_message == "BLOCKED":
+        found.blockers.append(
+            f"WhatsApp will not send from this number: canSendMessage is BLOCKED"
+            f"{said}. Fix what it names in Meta's WhatsApp Manager or ask Gupshup "
+            "support, then run 'Check health' again"
+        )
+        return
+    if waba.can_send_message == "LIMITED":
+        found.warnings.append(
+            f"canSendMessage is LIMITED{said}: WhatsApp restricts what this number "
+            "may send, so some messages may be refused"
+        )
+    elif waba.errors:
+        found.warnings.append(f"WhatsApp reports problems{said}")
+    quality = _QUALITY_WARNINGS.get(waba.phone_quality)
+    if quality:
+        found.warnings.append(f"phone quality is {waba.phone_quality}: {quality}")
+    if waba.account_status not in ("", "ACTIVE"):
+        found.warnings.append(
+            f"the WhatsApp Business Account is {waba.account_status}, not ACTIVE"
+        )
+
+
+_QUALITY_WARNINGS = {
+    "RED": "recipients block or report this number's messages; WhatsApp may lower "
+    "its tier or stop it. Send only to people who expect the message and review "
+    "the template",
+    "YELLOW": "quality is falling; watch how people react to the template",
+}
+
+
+def _read_wallet(app: PartnerApp, user_id: int | None, found: _Findings) -> None:
     try:
         wallet = with_app_client(
             app=app, user_id=user_id, call=lambda c: c.wallet_balance()
         )
-        details.update(balance=wallet.current_balance, currency=wallet.currency)
-        notes.append(f"balance {wallet.current_balance:.2f} {wallet.currency}".rstrip())
     except ProviderError as exc:
-        notes.append(f"wallet balance unavailable ({exc.message})")
-    return details, notes
+        found.notes.append(f"wallet balance unavailable ({exc.message})")
+        return
+    found.details.update(balance=wallet.current_balance, currency=wallet.currency)
+    found.notes.append(
+        f"balance {wallet.current_balance:.2f} {wallet.currency}".rstrip()
+    )
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,14 @@ def _new_callback_secret() -> str:
 class HealthStatus(models.TextChoices):
     UNKNOWN = "unknown", "Not checked"
     HEALTHY = "healthy", "Healthy"
+    # Usable, but WhatsApp reports something to act on (quality RED, LIMITED).
+    WARNING = "warning", "Healthy, with warnings"
     UNHEALTHY = "unhealthy", "Unhealthy"
+
+    @classmethod
+    def usable(cls) -> tuple[str, str]:
+        """The statuses a campaign may start with."""
+        return (cls.HEALTHY, cls.WARNING)
 
 
 class TokenSource(models.TextChoices):

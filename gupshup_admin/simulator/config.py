@@ -36,6 +36,13 @@ class SimApp:
     waba_id: str = ""
     phone_number_id: str = ""
     verified_name: str = ""
+    # What waba/info says of the number (API-NOTES lists the words).
+    can_send_message: str = "AVAILABLE"
+    messaging_limit: str = "TIER_1K"
+    phone_quality: str = "GREEN"
+    throughput: str = "STANDARD"
+    account_status: str = "ACTIVE"
+    waba_errors: tuple[str, ...] = ()
 
     @property
     def effective_waba_id(self) -> str:

@@ -108,18 +108,21 @@ def health(ctx: Ctx) -> Response:
 
 
 def waba_info(ctx: Ctx) -> Response:
-    """GET /partner/app/{appId}/waba/info: tier, quality and throughput."""
+    """GET /partner/app/{appId}/waba/info: whether the number may send, its tier,
+    quality and throughput (a word), as the app's fields say."""
     app = ctx.app()
     info = {
-        "accountStatus": "ACTIVE",
-        "canSendMessage": "AVAILABLE",
-        "messagingLimit": "TIER_1K",
-        "phoneQuality": "GREEN",
-        "allowedTps": 80,
+        "accountStatus": app.account_status,
+        "canSendMessage": app.can_send_message,
+        "messagingLimit": app.messaging_limit,
+        "phoneQuality": app.phone_quality,
         "phone": app.source,
         "verifiedName": app.verified_name or app.app_name,
         "wabaId": app.effective_waba_id,
-        "throughput": "STANDARD",
+        "throughput": app.throughput,
+        "mmLiteStatus": "INELIGIBLE",
+        "errors": [{"error_description": text} for text in app.waba_errors],
+        "additionalInfo": [],
     }
     return json_response({"status": "success", "wabaInfo": info})
 

@@ -259,6 +259,27 @@ def test_check_health_of_a_healthy_app_shows_the_success_message(
     assert 'class="health-badge"' in response.content.decode()
 
 
+def test_the_app_page_shows_what_whatsapp_says_of_the_number_and_its_warnings(
+    client: Client, mocked: Mock, partner_app: PartnerApp
+) -> None:
+    mocked.get(f"{APP_URL}/health", json=health_ok())
+    mocked.get(f"{APP_URL}/waba/info", json=waba_info_ok(quality="RED"))
+    mocked.get(f"{APP_URL}/wallet/balance", json=wallet_ok(12.5, "USD"))
+
+    response = client.post(button_url(partner_app, "check_health"), follow=True)
+
+    [(level, text)] = shown_messages(response)
+    assert level == levels.WARNING
+    assert "phone quality is RED" in text
+    page = response.content.decode()
+    assert "Healthy, with warnings" in page
+    for shown in ("Can send", "AVAILABLE", "Messaging tier", "TIER_1K", "Throughput"):
+        assert shown in page
+    assert "STANDARD" in page and "Spring shop" in page and "12.50 USD" in page
+    changelist = client.get(CHANGELIST_URL).content.decode()
+    assert "Healthy, with warnings" in changelist
+
+
 def test_sync_templates_lists_the_synced_templates_in_the_inline(
     client: Client, mocked: Mock, partner_app: PartnerApp
 ) -> None:

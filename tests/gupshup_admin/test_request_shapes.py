@@ -573,8 +573,53 @@ def test_waba_info_is_parsed_into_tier_quality_and_throughput(
     assert info.messaging_limit == "TIER_10K"
     assert info.phone_quality == "YELLOW"
     assert info.can_send_message == "AVAILABLE"
-    assert info.allowed_tps == 80
-    assert info.raw["verifiedName"] == "Spring shop"
+    assert info.throughput == "STANDARD"
+    assert info.account_status == "ACTIVE"
+    assert info.verified_name == "Spring shop"
+    assert info.waba_id == "109876543210987"
+    assert info.mm_lite_status == "INELIGIBLE"
+    assert info.errors == ()
+
+
+@pytest.mark.parametrize(
+    ("throughput", "expected"),
+    [
+        ("HIGH", "HIGH"),
+        ("not_applicable", "NOT_APPLICABLE"),
+        ({"level": "HIGH"}, "HIGH"),
+    ],
+)
+def test_waba_throughput_is_a_word_not_a_number(
+    mocked: Mock, app_client: GupshupAppClient, throughput: Any, expected: str
+) -> None:
+    mocked.get(f"{APP_URL}/waba/info", json=waba_info_ok(throughput=throughput))
+
+    assert app_client.waba_info().throughput == expected
+
+
+def test_waba_errors_are_kept_in_metas_words(
+    mocked: Mock, app_client: GupshupAppClient
+) -> None:
+    errors = [
+        {
+            "error_code": 141000,
+            "error_description": "The business number is restricted.",
+            "possible_solution": "Appeal in WhatsApp Manager.",
+        },
+        "Payment method missing",
+    ]
+    mocked.get(
+        f"{APP_URL}/waba/info",
+        json=waba_info_ok(can_send="BLOCKED", quality="RED", errors=errors),
+    )
+
+    info = app_client.waba_info()
+
+    assert (info.can_send_message, info.phone_quality) == ("BLOCKED", "RED")
+    assert info.errors == (
+        "The business number is restricted. Appeal in WhatsApp Manager. (141000)",
+        "Payment method missing",
+    )
 
 
 def test_the_wallet_balance_is_parsed_into_amount_and_currency(

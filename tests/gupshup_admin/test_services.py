@@ -247,16 +247,71 @@ def test_a_healthy_app_stores_its_tier_quality_throughput_and_balance(
     assert app.health_status == HealthStatus.HEALTHY
     assert app.health_checked_at is not None
     assert app.health_details == {
+        "can_send_message": "AVAILABLE",
         "messaging_limit": "TIER_1K",
         "phone_quality": "GREEN",
-        "allowed_tps": 80,
-        "can_send_message": "AVAILABLE",
+        "throughput": "STANDARD",
+        "account_status": "ACTIVE",
+        "verified_name": "Spring shop",
+        "waba_id": "109876543210987",
+        "mm_lite_status": "INELIGIBLE",
+        "waba_errors": [],
         "balance": 12.5,
         "currency": "USD",
+        "warnings": [],
     }
     assert app.health_message == report.message
     assert "tier TIER_1K" in report.message
+    assert "throughput STANDARD" in report.message
     assert "balance 12.50 USD" in report.message
+
+
+def test_a_waba_that_whatsapp_blocks_is_unhealthy_whatever_health_says(
+    mocked: Mock, partner_app: PartnerApp
+) -> None:
+    mocked.get(f"{APP_URL}/health", json=health_ok())
+    mocked.get(
+        f"{APP_URL}/waba/info",
+        json=waba_info_ok(
+            can_send="BLOCKED",
+            errors=[{"error_code": 141000, "error_description": "Number restricted."}],
+        ),
+    )
+    mocked.get(f"{APP_URL}/wallet/balance", json=wallet_ok())
+
+    report = app_sync.partner_app_check_health(app=partner_app)
+
+    assert report.healthy is False
+    app = fresh(partner_app)
+    assert app.health_status == HealthStatus.UNHEALTHY
+    assert "canSendMessage is BLOCKED" in app.health_message
+    assert "Number restricted." in app.health_message
+    assert app.health_details["can_send_message"] == "BLOCKED"
+
+
+@pytest.mark.parametrize(
+    ("waba", "said"),
+    [
+        (waba_info_ok(quality="RED"), "phone quality is RED"),
+        (waba_info_ok(can_send="LIMITED"), "canSendMessage is LIMITED"),
+    ],
+)
+def test_a_red_or_limited_waba_is_a_warning_that_says_why(
+    mocked: Mock, partner_app: PartnerApp, waba: dict[str, Any], said: str
+) -> None:
+    mocked.get(f"{APP_URL}/health", json=health_ok())
+    mocked.get(f"{APP_URL}/waba/info", json=waba)
+    mocked.get(f"{APP_URL}/wallet/balance", json=wallet_ok())
+
+    report = app_sync.partner_app_check_health(app=partner_app)
+
+    assert report.healthy is True  # usable: a warning does not stop sending
+    app = fresh(partner_app)
+    assert app.health_status == HealthStatus.WARNING
+    assert app.health_message.startswith("Healthy, with warnings:")
+    assert said in app.health_message
+    [warning] = app.health_details["warnings"]
+    assert said in warning
 
 
 def test_an_app_gupshup_calls_not_healthy_is_marked_unhealthy(
@@ -434,7 +489,11 @@ def test_a_healthy_app_whose_limits_cannot_be_read_is_still_healthy_with_a_note(
     assert report.healthy is True
     assert "WABA info unavailable" in report.message
     assert "Invalid App Details" in report.message
-    assert fresh(partner_app).health_details == {"balance": 0.75, "currency": "INR"}
+    assert fresh(partner_app).health_details == {
+        "balance": 0.75,
+        "currency": "INR",
+        "warnings": [],
+    }
 
 
 def test_on_the_simulator_a_wallet_answer_without_status_keeps_its_balance(

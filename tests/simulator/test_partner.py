@@ -191,8 +191,9 @@ def test_waba_info_and_wallet_balance_have_their_documented_shapes(
     info = waba["wabaInfo"]
     assert waba["status"] == "success"
     assert info["phone"] == DEMO.capi_app.source
-    assert info["messagingLimit"] == "TIER_1K" and info["allowedTps"] == 80
+    assert info["messagingLimit"] == "TIER_1K" and info["throughput"] == "STANDARD"
     assert {"accountStatus", "canSendMessage", "phoneQuality", "wabaId"} <= set(info)
+    assert {"verifiedName", "mmLiteStatus", "errors", "additionalInfo"} <= set(info)
     balance = wallet.json()["walletResponse"]
     assert balance["currency"] == "USD"
     assert isinstance(balance["currentBalance"], float)
@@ -208,6 +209,25 @@ def test_an_app_may_answer_its_wallet_balance_the_older_way_without_status(
 
     assert "status" not in body.json()
     assert body.json()["walletResponse"]["currentBalance"] == 125.5
+
+
+def test_an_apps_waba_can_be_blocked_red_or_report_errors(sim: Simulator) -> None:
+    sim.add_app(
+        dataclasses.replace(
+            DEMO.capi_app,
+            can_send_message="BLOCKED",
+            phone_quality="RED",
+            messaging_limit="TIER_250",
+            waba_errors=("Number restricted.",),
+        )
+    )
+
+    info = requests.get(app_url(sim, "waba/info"), headers=auth(), timeout=5).json()
+
+    waba = info["wabaInfo"]
+    assert (waba["canSendMessage"], waba["phoneQuality"]) == ("BLOCKED", "RED")
+    assert waba["messagingLimit"] == "TIER_250"
+    assert waba["errors"] == [{"error_description": "Number restricted."}]
 
 
 def test_a_subscription_is_echoed_and_listed(sim: Simulator) -> None:
