@@ -21,6 +21,7 @@ from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import HealthStatus, PartnerApp, Template
 from gupshup_admin.providers.errors import ProviderError
 from gupshup_admin.providers.gupshup import WabaInfo
+from gupshup_admin.providers.masking import mask_value
 from gupshup_admin.services import (
     partner_app_mark_unhealthy,
     partner_app_set_health,
@@ -219,19 +220,26 @@ CALLBACK_MODES = [
 
 
 def partner_app_callback_url(*, app: PartnerApp) -> str:
-    """Where Gupshup should POST this app's callbacks (SITE_URL must be public)."""
-    return f"{settings.SITE_URL}{reverse('webhooks:gupshup', args=[app.pk])}"
+    """Where Gupshup should POST this app's callbacks (SITE_URL must be public):
+    the URL carries the app's callback secret, so it authenticates on its own."""
+    path = reverse("webhooks:gupshup-token", args=[app.pk, app.callback_secret])
+    return f"{settings.SITE_URL}{path}"
 
 
 @sensitive_variables()  # every frame below may hold the plaintext
 def partner_app_register_callback(
     *, app: PartnerApp, user_id: int | None = None
 ) -> str:
-    """Subscribe the app's callbacks to this site, the secret in a `meta` header.
+    """Subscribe the app's callbacks to this site. The app's secret goes both in
+    the URL and in a header (the subscription's `meta`), so either alone lets
+    a callback in.
 
-    Returns the URL registered. Raises ProviderError, ApplicationError.
+    Returns the URL registered with its secret masked, for showing. Raises
+    ProviderError, ApplicationError.
     """
+    secret = app.callback_secret
     url = partner_app_callback_url(app=app)
+    header = settings.WEBHOOK_SECRET_HEADER
     with_app_client(
         app=app,
         user_id=user_id,
@@ -240,15 +248,17 @@ def partner_app_register_callback(
             modes=CALLBACK_MODES,
             tag="gupshup-admin",
             version=int(settings.GUPSHUP_CALLBACK_VERSION),
-            meta={settings.WEBHOOK_SECRET_HEADER: app.callback_secret},
+            headers={header: secret},
+            secrets=[secret],
         ),
     )
+    shown = url.replace(secret, mask_value(secret))
     audit_record(
         actor_id=user_id,
         action=AuditAction.APP_CALLBACK_REGISTERED,
         target=app,
-        summary=f"Delivery callbacks registered to {url}, with the app's callback "
-        f"secret in the {settings.WEBHOOK_SECRET_HEADER} header.",
-        details={"url": url, "header": settings.WEBHOOK_SECRET_HEADER},
+        summary=f"Delivery callbacks registered to {shown}, with the app's callback "
+        f"secret in the URL and in the {header} header.",
+        details={"url": shown, "header": header},
     )
-    return url
+    return shown

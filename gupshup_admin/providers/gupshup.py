@@ -7,6 +7,7 @@ both `token` and `Authorization` (never `Bearer`); phone numbers go digits-only.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
@@ -228,22 +229,27 @@ class GupshupAppClient:
         modes: list[str],
         tag: str,
         version: int,
-        meta: dict[str, str],
+        headers: dict[str, str],
+        secrets: Sequence[str] = (),
     ) -> Subscription:
-        """POST /subscription (form). `meta` becomes headers on every callback."""
+        """POST /subscription (form). Gupshup adds `headers` to every callback;
+        `secrets` (e.g. one inside `url`) are masked in the exchange row along
+        with the header values. Raises ProviderError."""
         form = {
             "url": url,
             "modes": ",".join(modes),
             "tag": tag,
             "version": str(version),
-            "meta": json.dumps(meta),
+            # A JSON string with the headers under "headers", as Gupshup's docs
+            # show it (a flat map of headers is not that shape).
+            "meta": json.dumps({"headers": headers}),
         }
         request = self._request(
             "POST",
             "/subscription",
             "subscription",
             form=form,
-            secrets=[self.token, *meta.values()],
+            secrets=[self.token, *headers.values(), *secrets],
         )
         return self.http.send(request, parse_subscription).value
 

@@ -177,10 +177,18 @@ def _subscription_fields(form: dict[str, str]) -> dict[str, Any]:
 
 
 def _meta_headers(meta: str) -> dict[str, str]:
+    """The callback headers of a subscription's `meta`: a JSON string with them
+    under "headers", as Gupshup documents it. Other keys are ignored, so a flat
+    map of headers adds none. Raises SimError 400 for anything else."""
     try:
         parsed = json.loads(meta)
     except json.JSONDecodeError as exc:
         raise SimError(400, f"meta must be a JSON object: {exc}") from exc
     if not isinstance(parsed, dict):
-        raise SimError(400, "meta must be a JSON object of header names to values")
-    return {str(k): str(v) for k, v in parsed.items()}
+        raise SimError(400, 'meta must be a JSON object such as {"headers": {…}}')
+    headers = parsed.get("headers", {})
+    if not isinstance(headers, dict) or not all(
+        isinstance(v, str) for v in headers.values()
+    ):
+        raise SimError(400, "meta.headers must be an object of header names to texts")
+    return {str(k): v for k, v in headers.items()}

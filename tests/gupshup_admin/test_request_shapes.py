@@ -438,7 +438,7 @@ APP_CALLS: dict[str, tuple[str, str, dict[str, Any], AppCall]] = {
             modes=["SENT"],
             tag="t",
             version=3,
-            meta={},
+            headers={},
         ),
     ),
 }
@@ -681,12 +681,11 @@ def test_a_wallet_answer_without_a_readable_balance_is_a_bad_response(
 def test_a_subscription_posts_url_joined_modes_tag_version_and_meta_as_json(
     mocked: Mock, app_client: GupshupAppClient
 ) -> None:
-    meta = {"X-Callback-Secret": "cb-hdr-6Qx2Vt9LmR3pZk8Ws1Yb4Nd7"}
+    headers = {"X-Callback-Secret": "cb-hdr-6Qx2Vt9LmR3pZk8Ws1Yb4Nd7"}
+    meta = json.dumps({"headers": headers})
     mocked.post(
         f"{APP_URL}/subscription",
-        json=subscription_ok(
-            url="https://shop.example.com/cb/7", meta=json.dumps(meta)
-        ),
+        json=subscription_ok(url="https://shop.example.com/cb/7", meta=meta),
     )
 
     result = app_client.subscribe(
@@ -694,7 +693,7 @@ def test_a_subscription_posts_url_joined_modes_tag_version_and_meta_as_json(
         modes=["SENT", "DELIVERED", "READ", "FAILED", "ENQUEUED"],
         tag="spring",
         version=3,
-        meta=meta,
+        headers=headers,
     )
 
     assert result.subscription_id == "3fa1c2d4-sub"
@@ -705,4 +704,5 @@ def test_a_subscription_posts_url_joined_modes_tag_version_and_meta_as_json(
     assert fields["modes"] == "SENT,DELIVERED,READ,FAILED,ENQUEUED"
     assert fields["tag"] == "spring"
     assert fields["version"] == "3"
-    assert json.loads(fields["meta"]) == meta
+    # Gupshup's documented shape: a JSON string with the headers under "headers".
+    assert json.loads(fields["meta"]) == {"headers": headers}

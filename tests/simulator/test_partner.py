@@ -259,6 +259,9 @@ def test_a_subscription_is_echoed_and_listed(sim: Simulator) -> None:
         {"url": "http://127.0.0.1:9/hook", "modes": "SENT,SHOUTED"},
         {"url": "http://127.0.0.1:9/hook", "version": "4"},
         {"url": "http://127.0.0.1:9/hook", "meta": "[1, 2]"},
+        {"url": "http://127.0.0.1:9/hook", "meta": '{"headers": ["X-A"]}'},
+        {"url": "http://127.0.0.1:9/hook", "meta": '{"headers": {"X-A": 1}}'},
+        {"url": "http://127.0.0.1:9/hook", "meta": "{not json"},
     ],
 )
 def test_a_bad_subscription_gets_400(sim: Simulator, form: dict[str, str]) -> None:
