@@ -252,6 +252,8 @@ def commbox_channel_update_secrets(
     )
     if api_key:
         channel.set_api_key(api_key)
+    if changed:  # what was learnt of the old key says nothing of the new one
+        channel.health_status, channel.health_message = HealthStatus.UNKNOWN, ""
     channel.full_clean()
     with transaction.atomic():
         channel.save()

@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from gupshup_admin import app_sync, services, tasks
-from gupshup_admin.admin.base import SecretFieldsAdmin
+from gupshup_admin.admin.base import SecretFieldsAdmin, health_badge
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.forms import PartnerAppForm
 from gupshup_admin.models import (
@@ -26,12 +26,6 @@ from gupshup_admin.models import (
 from gupshup_admin.providers.errors import ProviderError
 from gupshup_admin.taskutils import enqueue_on_commit
 
-_BADGE = {
-    HealthStatus.HEALTHY: ("#1e7e34", "#e6f4ea"),
-    HealthStatus.WARNING: ("#9a6700", "#fff4d6"),
-    HealthStatus.UNHEALTHY: ("#b00020", "#fdecea"),
-    HealthStatus.UNKNOWN: ("#555", "#eee"),
-}
 # What the health check stored (app_sync), in the order and words of the page.
 _DETAIL_LABELS = [
     ("can_send_message", "Can send"),
@@ -57,18 +51,6 @@ def _enqueue_each(queryset: QuerySet[Any], task: Any, request: HttpRequest) -> i
     for pk in pks:
         enqueue_on_commit(task, pk, request.user.pk)
     return len(pks)
-
-
-def health_badge(obj: PartnerApp) -> str:
-    status = HealthStatus(obj.health_status)
-    fg, bg = _BADGE.get(status, _BADGE[HealthStatus.UNKNOWN])
-    return format_html(
-        '<span class="health-badge" style="color:{};background:{};padding:2px 8px;'
-        'border-radius:10px;font-weight:600">{}</span>',
-        fg,
-        bg,
-        status.label,
-    )
 
 
 def health_details_html(details: dict[str, Any]) -> str:

@@ -199,6 +199,16 @@ class CommBoxChannel(models.Model):
     )
     api_key_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
+    # Kept by every upload (gupshup_admin/commbox_channels.py): a refused key
+    # makes it unhealthy in CommBox's words, an accepted upload healthy.
+    health_status = models.CharField(
+        max_length=10,
+        choices=HealthStatus.choices,
+        default=HealthStatus.UNKNOWN,
+        editable=False,
+    )
+    health_message = models.TextField(blank=True, editable=False)
+    health_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
