@@ -35,6 +35,31 @@ def to_e164(raw: str, *, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def business_number_to_e164(raw: str) -> str:
+    """A partner app's own (source) number, read like recipients' are: without a
+    `+` in PHONE_DEFAULT_REGION. The Partner Portal shows numbers as country
+    code and digits without `+` ("919643874844"): when that is not a number in
+    the region, it is read with its country code.
+
+    Raises InvalidPhoneNumber naming the region and the setting.
+    """
+    try:
+        return to_e164(raw)
+    except InvalidPhoneNumber:
+        text = (raw or "").strip()
+        if not text or text.startswith("+"):
+            raise
+    try:
+        return to_e164(f"+{text}")
+    except InvalidPhoneNumber:
+        region = settings.PHONE_DEFAULT_REGION
+        raise InvalidPhoneNumber(
+            f"{text!r} is not a valid number in region {region} (the "
+            "PHONE_DEFAULT_REGION setting), nor with a country code in front; "
+            "write it with its country code, e.g. +919643874844."
+        ) from None
+
+
 def validate_e164(value: str) -> None:
     """Model validator: the value must already be a valid E.164 number."""
     try:

@@ -156,6 +156,45 @@ def test_a_token_pasted_with_bearer_says_to_paste_it_alone(client: Client) -> No
     ]
 
 
+@pytest.mark.parametrize(
+    ("region", "typed", "stored"),
+    [
+        pytest.param("IN", "98765 43210", "+919876543210", id="national-in-IN"),
+        pytest.param("IN", "098765 43210", "+919876543210", id="trunk-zero-in-IN"),
+        pytest.param("GB", "020 7946 0018", "+442079460018", id="national-in-GB"),
+        pytest.param("IN", "919643874844", "+919643874844", id="portal-digits"),
+        pytest.param("GB", "919643874844", "+919643874844", id="portal-digits-in-GB"),
+        pytest.param("GB", "+91 96438 74844", "+919643874844", id="international"),
+    ],
+)
+def test_the_source_number_is_read_in_the_default_region_like_recipients(
+    client: Client, settings: Any, region: str, typed: str, stored: str
+) -> None:
+    settings.PHONE_DEFAULT_REGION = region
+
+    response = client.post(
+        ADD_URL, app_form(new_app_token=APP_TOKEN, source_number=typed)
+    )
+
+    assert response.status_code == 302, page_errors(response)
+    assert PartnerApp.objects.get().source_number == stored
+
+
+def test_a_source_number_that_is_not_a_number_says_so_naming_the_region(
+    client: Client, settings: Any
+) -> None:
+    settings.PHONE_DEFAULT_REGION = "IN"
+
+    response = client.post(
+        ADD_URL, app_form(new_app_token=APP_TOKEN, source_number="98765 4321")
+    )
+
+    [error] = page_errors(response)["source_number"]
+    assert "'98765 4321' is not a valid number in region IN" in error
+    assert "PHONE_DEFAULT_REGION" in error
+    assert "+919643874844" in error  # an example of what to write
+
+
 def test_an_app_needs_a_token_or_partner_credentials(client: Client) -> None:
     response = client.post(ADD_URL, app_form())
 
