@@ -20,7 +20,7 @@ from audit.services import audit_record
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import HealthStatus, PartnerApp, Template
 from gupshup_admin.providers.errors import ProviderError
-from gupshup_admin.providers.gupshup import WabaInfo
+from gupshup_admin.providers.gupshup import TemplateInfo, WabaInfo
 from gupshup_admin.providers.masking import mask_value
 from gupshup_admin.services import (
     partner_app_mark_unhealthy,
@@ -159,51 +159,94 @@ def _read_wallet(app: PartnerApp, user_id: int | None, found: _Findings) -> None
 @dataclass(frozen=True)
 class TemplateSyncResult:
     created: int
-    updated: int
-    gone: int
+    changed: int
+    unchanged: int
+    gone: int  # were on Gupshup at the last sync, are not now
+    # What changed, for the message: names, with the status move when there is one.
+    changes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return (
-            f"{self.created} new, {self.updated} updated, "
-            f"{self.gone} no longer on Gupshup"
-        )
+        if not (self.created or self.changed or self.gone):
+            return f"nothing changed ({self.unchanged} templates as before)"
+        shown = ", ".join(self.changes[:5]) + (", …" if len(self.changes) > 5 else "")
+        parts = [
+            f"{self.created} new" if self.created else "",
+            f"{self.changed} changed ({shown})" if self.changed else "",
+            f"{self.unchanged} unchanged" if self.unchanged else "",
+            f"{self.gone} no longer on Gupshup" if self.gone else "",
+        ]
+        return ", ".join(part for part in parts if part)
 
 
 def partner_app_sync_templates(
     *, app: PartnerApp, user_id: int | None = None
 ) -> TemplateSyncResult:
-    """Copy the app's templates from Gupshup. Raises ProviderError, ApplicationError."""
-    infos = with_app_client(app=app, user_id=user_id, call=lambda c: c.templates())
+    """Copy the app's templates from Gupshup, counting what is new, changed,
+    unchanged and gone. Raises ProviderError, ApplicationError."""
+    infos = {
+        info.gupshup_id: info
+        for info in with_app_client(
+            app=app, user_id=user_id, call=lambda c: c.templates()
+        )
+    }
     now = timezone.now()
-    created = updated = 0
+    created: list[Template] = []
+    changes: list[str] = []
+    unchanged: list[int] = []
     with transaction.atomic():
-        for info in infos:
-            _, was_created = Template.objects.update_or_create(
-                app=app,
-                gupshup_id=info.gupshup_id,
-                defaults={
-                    "element_name": info.element_name,
-                    "language_code": info.language_code,
-                    "category": info.category,
-                    "template_type": info.template_type,
-                    "status": info.status,
-                    "body": info.body,
-                    "slot_count": info.slot_count,
-                    "header_type": info.header_type,
-                    "container_meta": info.container_meta,
-                    "rejected_reason": info.reason,
-                    "synced_at": now,
-                    "is_present": True,
-                },
-            )
-            created += was_created
-            updated += not was_created
+        rows = {t.gupshup_id: t for t in Template.objects.filter(app=app)}
+        for gupshup_id, info in infos.items():
+            values = _template_values(info)
+            row = rows.get(gupshup_id)
+            if row is None:
+                created.append(
+                    Template(app=app, gupshup_id=gupshup_id, synced_at=now, **values)
+                )
+            elif row.is_present and all(
+                getattr(row, name) == value for name, value in values.items()
+            ):
+                unchanged.append(row.pk)
+            else:
+                changes.append(_change(row, info))
+                Template.objects.filter(pk=row.pk).update(
+                    **values, is_present=True, synced_at=now
+                )
+        Template.objects.bulk_create(created)
+        # Seen again: their synced_at says when Gupshup last listed them.
+        Template.objects.filter(pk__in=unchanged).update(synced_at=now)
         gone = (
             Template.objects.filter(app=app, is_present=True)
-            .exclude(gupshup_id__in=[info.gupshup_id for info in infos])
+            .exclude(gupshup_id__in=infos)
             .update(is_present=False, synced_at=now)
         )
-    return TemplateSyncResult(created=created, updated=updated, gone=gone)
+    return TemplateSyncResult(
+        created=len(created),
+        changed=len(changes),
+        unchanged=len(unchanged),
+        gone=gone,
+        changes=tuple(changes),
+    )
+
+
+def _template_values(info: TemplateInfo) -> dict[str, object]:
+    return {
+        "element_name": info.element_name,
+        "language_code": info.language_code,
+        "category": info.category,
+        "template_type": info.template_type,
+        "status": info.status,
+        "body": info.body,
+        "slot_count": info.slot_count,
+        "header_type": info.header_type,
+        "container_meta": info.container_meta,
+        "rejected_reason": info.reason,
+    }
+
+
+def _change(row: Template, info: TemplateInfo) -> str:
+    if row.status != info.status:
+        return f"{info.element_name}: {row.status or '?'} → {info.status or '?'}"
+    return info.element_name
 
 
 CALLBACK_MODES = [

@@ -538,8 +538,16 @@ def test_template_sync_creates_updates_and_marks_missing_templates_absent(
 
     result = app_sync.partner_app_sync_templates(app=partner_app)
 
-    assert (result.created, result.updated, result.gone) == (2, 1, 1)
-    assert str(result) == "2 new, 1 updated, 1 no longer on Gupshup"
+    assert (result.created, result.changed, result.unchanged, result.gone) == (
+        2,
+        1,
+        0,
+        1,
+    )
+    assert str(result) == (
+        "2 new, 1 changed (spring_sale_image: PENDING → APPROVED), "
+        "1 no longer on Gupshup"
+    )
     rows = {t.element_name: t for t in Template.objects.filter(app=partner_app)}
     spring = rows["spring_sale_image"]
     assert (spring.status, spring.slot_count, spring.header_type) == (
@@ -564,6 +572,44 @@ def test_template_sync_creates_updates_and_marks_missing_templates_absent(
     )
     old.refresh_from_db()
     assert old.is_present is False
+
+
+def test_syncing_twice_on_the_simulator_says_nothing_changed_the_second_time(
+    db: None, settings: Any
+) -> None:
+    app = sim_app()
+    with Simulator() as sim:
+        settings.GUPSHUP_API_BASE = sim.base_url
+        first = app_sync.partner_app_sync_templates(app=app)
+        synced = dict(Template.objects.values_list("pk", "synced_at"))
+        second = app_sync.partner_app_sync_templates(app=app)
+
+    assert (first.created, first.changed, first.unchanged, first.gone) == (5, 0, 0, 0)
+    assert str(first) == "5 new"
+    assert (second.created, second.changed, second.unchanged, second.gone) == (
+        0,
+        0,
+        5,
+        0,
+    )
+    assert str(second) == "nothing changed (5 templates as before)"
+    # Each was seen again: its synced_at moved on.
+    assert all(t.synced_at > synced[t.pk] for t in Template.objects.all())
+
+
+def test_a_template_whose_body_changed_is_counted_changed_and_the_rest_unchanged(
+    mocked: Mock, partner_app: PartnerApp
+) -> None:
+    edited = {**ORDER_UPDATE, "data": "Your order {{1}} left on {{2}}."}
+    mocked.get(f"{APP_URL}/templates", json=templates_ok(SPRING_SALE, ORDER_UPDATE))
+    mocked.get(f"{APP_URL}/templates", json=templates_ok(SPRING_SALE, edited))
+
+    app_sync.partner_app_sync_templates(app=partner_app)
+    result = app_sync.partner_app_sync_templates(app=partner_app)
+
+    assert str(result) == "1 changed (order_update_text), 1 unchanged"
+    order = Template.objects.get(element_name="order_update_text")
+    assert order.slot_count == 2
 
 
 def test_a_template_that_comes_back_is_present_again(
