@@ -18,11 +18,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='commboxchannel',
             name='health_message',
-            field=models.TextField(blank=True, editable=False),
+            field=models.TextField(blank=True, db_default='', default='', editable=False),
         ),
         migrations.AddField(
             model_name='commboxchannel',
             name='health_status',
-            field=models.CharField(choices=[('unknown', 'Not checked'), ('healthy', 'Healthy'), ('warning', 'Healthy, with warnings'), ('unhealthy', 'Unhealthy')], default='unknown', editable=False, max_length=10),
+            field=models.CharField(choices=[('unknown', 'Not checked'), ('healthy', 'Healthy'), ('warning', 'Healthy, with warnings'), ('unhealthy', 'Unhealthy')], db_default='unknown', default='unknown', editable=False, max_length=10),
         ),
     ]

@@ -60,13 +60,14 @@ class Scope:
     user_id: int | None = None
     ref: str = ""
 
-    def context(self, endpoint: str) -> ExchangeContext:
+    def context(self, endpoint: str, *, destination: str = "") -> ExchangeContext:
         return ExchangeContext(
             provider=PROVIDER,
             endpoint=endpoint,
             partner_app_id=self.partner_app_id,
             user_id=self.user_id,
             ref=self.ref,
+            destination=f"+{digits(destination)}" if destination else "",
         )
 
 
@@ -111,7 +112,15 @@ class GupshupAppClient:
         self.http, self.scope, self.token = http, scope, token
         self.app_url = f"{base_url.rstrip('/')}/partner/app/{app_id}"
 
-    def _request(self, method: str, path: str, endpoint: str, **kwargs: Any) -> Request:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        *,
+        destination: str = "",
+        **kwargs: Any,
+    ) -> Request:
         # Docs say `Authorization:`, the curl samples say `token:`: send both, raw.
         headers = {
             "token": self.token,
@@ -122,7 +131,7 @@ class GupshupAppClient:
         return Request(
             method,
             f"{self.app_url}{path}",
-            self.scope.context(endpoint),
+            self.scope.context(endpoint, destination=destination),
             headers=headers,
             **kwargs,
         )
@@ -174,7 +183,9 @@ class GupshupAppClient:
             "template": json.dumps({"id": template_id, "params": params}),
             "message": json.dumps({"type": "image", "image": image}),
         }
-        request = self._request("POST", "/template/msg", "template_msg", form=form)
+        request = self._request(
+            "POST", "/template/msg", "template_msg", form=form, destination=destination
+        )
         reply = self.http.send(request, parse_submitted)
         return replace(reply.value, exchange_id=reply.exchange_id)
 
@@ -192,7 +203,9 @@ class GupshupAppClient:
             "type": "image",
             "image": image,
         }
-        request = self._request("POST", "/v3/message", "v3_message", json_body=payload)
+        request = self._request(
+            "POST", "/v3/message", "v3_message", json_body=payload, destination=to
+        )
         reply = self.http.send(request, parse_v3_message)
         value = reply.value
         return replace(
