@@ -72,7 +72,6 @@ class ApiExchange(models.Model):
         blank=True,
         default="",
         db_default="",  # rows written by code that predates the column
-
         help_text="The number a send went to (E.164), set when the exchange is "
         "recorded; the log is searched by it.",
     )
