@@ -181,7 +181,11 @@ def with_app_client(
     answer about the app itself (AppNotUsableError) marks it unhealthy in
     Gupshup's words and is raised.
     """
-    token = partner_app_token(app=app, user_id=user_id)
+    try:
+        token = partner_app_token(app=app, user_id=user_id)
+    except AuthenticationError as exc:  # the partner login, for a first token
+        partner_app_mark_unhealthy(app, exc)
+        raise
     try:
         return _call_as_app(app, call, _app_client(app, user_id, token, ref))
     except AuthenticationError as exc:

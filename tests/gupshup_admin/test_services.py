@@ -22,7 +22,7 @@ from gupshup_admin.models import (
     Template,
     TokenSource,
 )
-from gupshup_admin.providers.errors import AuthenticationError
+from gupshup_admin.providers.errors import AuthenticationError, PartnerLoginError
 from gupshup_admin.simulator import DEMO, Simulator
 from tests.conftest import APP_TOKEN, PARTNER_SECRET
 from tests.factories import sim_app
@@ -420,6 +420,19 @@ def test_a_wrong_partner_secret_names_the_partner_login_not_the_app_token(
     assert "3 months" in message
     assert "app token" not in message
     assert calls_to(mocked, LOGIN_URL) == 1  # a refused login is not tried again
+
+
+def test_a_refused_first_login_marks_the_app_unhealthy_naming_the_partner_login(
+    mocked: Mock, credentials_only_app: PartnerApp
+) -> None:
+    mocked.post(LOGIN_URL, status=401, json=error("Invalid email or password"))
+
+    with pytest.raises(PartnerLoginError):
+        app_sync.partner_app_sync_templates(app=credentials_only_app)
+
+    stored = fresh(credentials_only_app)
+    assert stored.health_status == HealthStatus.UNHEALTHY
+    assert "client secret" in stored.health_message
 
 
 def test_a_refused_app_token_whose_refresh_login_fails_says_both(
