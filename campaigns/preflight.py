@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignKind, RecipientStatus
 from gupshup_admin.models import HealthStatus
+from gupshup_admin.providers.gupshup_types import TIER_DAILY_LIMITS
 from media_library import selectors as media_selectors
 
 
@@ -19,6 +20,8 @@ class Check:
     name: str
     ok: bool
     message: str
+    # Passed, but says something to act on (shown, never blocking).
+    warning: bool = False
 
 
 @dataclass
@@ -36,8 +39,11 @@ class Preflight:
     def failures(self) -> list[Check]:
         return [check for check in self.checks if not check.ok]
 
-    def add(self, name: str, ok: bool, message: str) -> None:
-        self.checks.append(Check(name, ok, message))
+    def warnings(self) -> list[Check]:
+        return [check for check in self.checks if check.warning]
+
+    def add(self, name: str, ok: bool, message: str, *, warning: bool = False) -> None:
+        self.checks.append(Check(name, ok, message, warning))
 
 
 def campaign_preflight(*, campaign: Campaign, now: datetime | None = None) -> Preflight:
@@ -58,6 +64,7 @@ def campaign_preflight(*, campaign: Campaign, now: datetime | None = None) -> Pr
     )
     _check_template(campaign, result)
     _check_app(campaign, result)
+    _check_tier(campaign, result)
     _check_media(campaign, result)
     _check_lateness(campaign, now, result)
     return result
@@ -94,6 +101,7 @@ def _check_template(campaign: Campaign, result: Preflight) -> None:
 
 def _check_app(campaign: Campaign, result: Preflight) -> None:
     app = campaign.partner_app
+    warnings = app.health_details.get("warnings") or []
     if not app.has_app_credentials:
         result.add(
             "app",
@@ -101,7 +109,7 @@ def _check_app(campaign: Campaign, result: Preflight) -> None:
             f"{app} has no token and no credentials to get one "
             f"({app.get_token_kind_display()}).",
         )
-    elif app.health_status != HealthStatus.HEALTHY:
+    elif app.health_status not in HealthStatus.usable():
         result.add(
             "app",
             False,
@@ -109,8 +117,34 @@ def _check_app(campaign: Campaign, result: Preflight) -> None:
             + (f" ({app.health_message})" if app.health_message else "")
             + ": run 'Check health' on the app first.",
         )
+    elif app.health_status == HealthStatus.WARNING and warnings:
+        result.add(
+            "app",
+            True,
+            f"{app} can send, but {'; '.join(str(w) for w in warnings)}. This does "
+            "not stop the campaign; act on it before sending to many.",
+            warning=True,
+        )
     else:
         result.add("app", True, f"{app} is healthy.")
+
+
+def _check_tier(campaign: Campaign, result: Preflight) -> None:
+    """More recipients than the number's messaging tier allows a day: WhatsApp
+    refuses the rest until its moving 24 hours let more through."""
+    tier = str(campaign.partner_app.health_details.get("messaging_limit") or "")
+    limit = TIER_DAILY_LIMITS.get(tier)
+    if limit is None or result.pending <= limit:
+        return
+    result.add(
+        "tier",
+        True,
+        f"{campaign.partner_app}'s messaging tier {tier} lets WhatsApp reach at most "
+        f"{limit:,} people a day (shared by the business portfolio's numbers); this "
+        f"campaign has {result.pending:,} recipients, so WhatsApp may refuse the "
+        "rest until its moving 24 hours allow more. This does not stop the campaign.",
+        warning=True,
+    )
 
 
 def _check_media(campaign: Campaign, result: Preflight) -> None:

@@ -1,13 +1,15 @@
 """Settling a claimed recipient whose attempt did not succeed, by what went wrong.
 
 A 429 slows the app down and puts the recipient back unharmed; a refused token is
-counted and pauses the campaign after a few in a row; an outcome that may have
-reached Gupshup is unknown (never re-sent blindly); other transient errors are
-retried later with backoff; permanent ones fail. The attempt keeps what
-happened (its exchange, the provider's code and words) and becomes the
-recipient's latest; an attempt whose request never left is removed, since
-nothing was sent. `requeue` is also how recovery gives back the rows of a dead
-worker.
+counted and pauses the campaign after a few in a row; an answer about the app
+itself (Callback Billing off, an app Gupshup does not know) puts the recipient
+back and pauses the campaign at once, since every send would get it; an outcome
+that may have reached Gupshup is unknown (never re-sent blindly); other
+transient errors are retried later with backoff; permanent ones fail. The
+attempt keeps what happened (its exchange, the provider's code and words) and
+becomes the recipient's latest; an attempt whose request never left is
+removed, since nothing was sent. `requeue` is also how recovery gives back the
+rows of a dead worker.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from campaigns.notify import campaign_pause_for
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import ApiExchange
 from gupshup_admin.providers.errors import (
+    AppNotUsableError,
     AuthenticationError,
     ProviderError,
     RateLimitedError,
@@ -85,6 +88,8 @@ def not_sent(
         _throttled(campaign, mine, sent, exc)
     elif isinstance(exc, AuthenticationError):
         _auth_failed(campaign, mine, sent, exc)
+    elif isinstance(exc, AppNotUsableError):
+        _app_not_usable(campaign, mine, sent, exc)
     elif isinstance(exc, ApplicationError):
         requeue(mine, campaign_id=campaign.pk)
         campaign_pause_for(campaign, exc.message)
@@ -154,12 +159,30 @@ def _auth_failed(
     Campaign.objects.filter(pk=campaign.pk).update(auth_failures=F("auth_failures") + 1)
     campaign.refresh_from_db(fields=["auth_failures"])
     if campaign.auth_failures >= settings.CAMPAIGN_AUTH_FAILURES_TO_PAUSE:
+        fix = exc.fix.format(app=campaign.partner_app)
         campaign_pause_for(
             campaign,
-            f"Gupshup refused the app token {campaign.auth_failures} times in a row "
-            f"({exc.message}). Fix the token of {campaign.partner_app} (paste a new "
-            "one or fetch it), run 'Check health', then resume.",
+            f"Gupshup refused {exc.credential} {campaign.auth_failures} times in a "
+            f"row ({exc.message}). {fix}, run 'Check health', then resume.",
         )
+
+
+def _app_not_usable(
+    campaign: Campaign,
+    mine: QuerySet[Recipient],
+    attempt: SendAttempt | None,
+    exc: AppNotUsableError,
+) -> None:
+    """Gupshup answered about the app, not the recipient: the recipient waits,
+    unharmed, and the campaign pauses at once (the app was marked unhealthy by
+    `with_app_client`)."""
+    _requeue(campaign, mine, attempt, exc)
+    campaign_pause_for(
+        campaign,
+        f"Gupshup refused to send through {campaign.partner_app}, whoever the "
+        f"recipient: {exc.message} {exc.hint} Nobody was marked failed: the "
+        "recipients wait for the resume.",
+    )
 
 
 def _requeue(

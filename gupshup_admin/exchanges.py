@@ -37,6 +37,7 @@ class DatabaseRecorder:
             commbox_channel_id=context.commbox_channel_id,
             user_id=context.user_id,
             ref=context.ref,
+            destination=context.destination,
             created_at=timezone.now(),
         )
         return row.pk

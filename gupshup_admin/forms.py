@@ -7,10 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from gupshup_admin.models import CommBoxChannel, PartnerApp, TokenKind
-from gupshup_admin.phones import InvalidPhoneNumber, to_e164
+from gupshup_admin.phones import InvalidPhoneNumber, business_number_to_e164
 from gupshup_admin.token_store import pasted_token_expiry
 
 _APP_TOKEN = re.compile(r"^sk_[A-Za-z0-9]{16,}$")
@@ -83,14 +84,21 @@ class PartnerAppForm(forms.ModelForm):  # type: ignore[type-arg]
             "mint_universal_tokens",
         ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source_number"].help_text = (
+            "The WhatsApp business number: with its country code (+91 96438 74844, "
+            "or 919643874844 as the Partner Portal shows it), or a national number "
+            f"of region {settings.PHONE_DEFAULT_REGION} (PHONE_DEFAULT_REGION). "
+            "Stored in E.164."
+        )
+
     def clean_app_id(self) -> str:
         return str(self.cleaned_data["app_id"]).strip().lower()
 
     def clean_source_number(self) -> str:
-        raw = str(self.cleaned_data["source_number"])
         try:
-            # The Partner Portal shows numbers without '+': accept both.
-            return to_e164(raw if raw.startswith("+") else f"+{raw.strip()}")
+            return business_number_to_e164(str(self.cleaned_data["source_number"]))
         except InvalidPhoneNumber as exc:
             raise forms.ValidationError(str(exc)) from exc
 

@@ -3,6 +3,8 @@ digits-only (`providers.gupshup.digits`)."""
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,6 +35,47 @@ def to_e164(raw: str, *, region: str | None = None) -> str:
             + "; write it with its country code, e.g. +919643874844."
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def business_number_to_e164(raw: str) -> str:
+    """A partner app's own (source) number, read like recipients' are: without a
+    `+` in PHONE_DEFAULT_REGION. The Partner Portal shows numbers as country
+    code and digits without `+` ("919643874844"): when that is not a number in
+    the region, it is read with its country code.
+
+    Raises InvalidPhoneNumber naming the region and the setting.
+    """
+    try:
+        return to_e164(raw)
+    except InvalidPhoneNumber:
+        text = (raw or "").strip()
+        if not text or text.startswith("+"):
+            raise
+    try:
+        return to_e164(f"+{text}")
+    except InvalidPhoneNumber:
+        region = settings.PHONE_DEFAULT_REGION
+        raise InvalidPhoneNumber(
+            f"{text!r} is not a valid number in region {region} (the "
+            "PHONE_DEFAULT_REGION setting), nor with a country code in front; "
+            "write it with its country code, e.g. +919643874844."
+        ) from None
+
+
+_PHONE_LIKE = re.compile(r"\+?[\d\s().-]{6,20}")
+
+
+def phone_search_e164(text: str) -> str:
+    """The E.164 number a search term means, or "" when it is not one (then it
+    is searched as text). Read as the source number is: in PHONE_DEFAULT_REGION,
+    or with its country code."""
+    text = (text or "").strip()
+    if not _PHONE_LIKE.fullmatch(text):
+        return ""
+    try:
+        return business_number_to_e164(text)
+    except InvalidPhoneNumber:
+        return ""
 
 
 def validate_e164(value: str) -> None:

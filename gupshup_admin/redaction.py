@@ -11,9 +11,9 @@ Three layers, because each misses what the others catch:
   `RedactSecretsFilter` (on every log handler): the finished report and every
   log line go through `redact_text` last.
 
-The shapes are those of `providers/masking.py` (app tokens, JWTs) plus a few that
-only occur outside exchanges: `Bearer …` values, `password=…`-style fields and
-the secret segment of callback URLs.
+The shapes are those of `providers/masking.py` (app tokens, JWTs, the secret
+segment of callback URLs) plus a few that only occur outside exchanges:
+`Bearer …` values and `password=…`-style fields.
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ _EXTRA_SHAPES = (
         re.compile(rf"(?i)([\"']({_FIELDS})[\"']\s*:\s*[\"'])[^\"']+"),
         rf"\g<1>{MASKED}",
     ),
-    # /webhooks/gupshup/<app>/<secret>/: the secret may ride in the callback URL
-    (re.compile(r"(/webhooks/gupshup/\d+/)[^/\s?#'\"<>&]+"), rf"\g<1>{MASKED}"),
 )
 
 

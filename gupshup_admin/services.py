@@ -30,7 +30,11 @@ from gupshup_admin.models import (
     TokenSource,
 )
 from gupshup_admin.providers.commbox import CommBoxClient
-from gupshup_admin.providers.errors import AuthenticationError
+from gupshup_admin.providers.errors import (
+    AppNotUsableError,
+    AuthenticationError,
+    PartnerLoginError,
+)
 from gupshup_admin.providers.gupshup import (
     GupshupAppClient,
     GupshupPartnerClient,
@@ -133,8 +137,9 @@ def partner_app_fetch_token(*, app: PartnerApp, user_id: int | None = None) -> s
     """
     try:
         return _fetch_token_once(app, user_id, force_login=False)
-    except AuthenticationError:
-        if not app.partner_token_encrypted:
+    except AuthenticationError as exc:
+        # A refused login is the credentials' fault: logging in again cannot help.
+        if isinstance(exc, PartnerLoginError) or not app.partner_token_encrypted:
             raise
         return _fetch_token_once(app, user_id, force_login=True)
 
@@ -237,19 +242,35 @@ def with_app_client(
 
     On a 401 the token is refreshed once (when the app's credentials allow it:
     partner credentials for the legacy kind, minting for the universal ones) and
-    the call repeated; a second 401 marks the app unhealthy and is raised.
+    the call repeated; a second 401 marks the app unhealthy and is raised. An
+    answer about the app itself (AppNotUsableError) marks it unhealthy in
+    Gupshup's words and is raised.
     """
-    credential = partner_app_credential(app=app, user_id=user_id)
     try:
-        return call(_app_client(app, user_id, credential, ref))
+        credential = partner_app_credential(app=app, user_id=user_id)
+    except AuthenticationError as exc:  # the partner login or a mint, first time
+        partner_app_mark_unhealthy(app, exc)
+        raise
+    try:
+        return _call_as_app(app, call, _app_client(app, user_id, credential, ref))
     except AuthenticationError as exc:
         if not app.can_refresh_token:
             partner_app_mark_unhealthy(app, exc)
             raise
-    credential = partner_app_credential(app=app, user_id=user_id, refresh=True)
     try:
-        return call(_app_client(app, user_id, credential, ref))
+        credential = partner_app_credential(app=app, user_id=user_id, refresh=True)
+        return _call_as_app(app, call, _app_client(app, user_id, credential, ref))
     except AuthenticationError as exc:
+        partner_app_mark_unhealthy(app, exc)
+        raise
+
+
+def _call_as_app(
+    app: PartnerApp, call: Callable[[GupshupAppClient], T], client: GupshupAppClient
+) -> T:
+    try:
+        return call(client)
+    except AppNotUsableError as exc:
         partner_app_mark_unhealthy(app, exc)
         raise
 
@@ -302,6 +323,8 @@ def commbox_channel_update_secrets(
     )
     if changed:
         channel.set_api_key(api_key)
+    if changed:  # what was learnt of the old key says nothing of the new one
+        channel.health_status, channel.health_message = HealthStatus.UNKNOWN, ""
     channel.full_clean()
     with transaction.atomic():
         channel.save()

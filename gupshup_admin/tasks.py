@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from gupshup_admin import app_sync
-from gupshup_admin.models import PartnerApp
+from gupshup_admin import app_sync, commbox_channels
+from gupshup_admin.models import CommBoxChannel, PartnerApp
 
 
 @task()
@@ -18,3 +18,11 @@ def check_app_health(app_pk: int, user_id: int | None = None) -> str:
 def sync_app_templates(app_pk: int, user_id: int | None = None) -> str:
     app = PartnerApp.objects.get(pk=app_pk)
     return str(app_sync.partner_app_sync_templates(app=app, user_id=user_id))
+
+
+@task()
+def check_commbox_channel(channel_pk: int, user_id: int | None = None) -> str:
+    channel = CommBoxChannel.objects.get(pk=channel_pk)
+    return commbox_channels.commbox_channel_check(
+        channel=channel, user_id=user_id
+    ).message

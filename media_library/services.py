@@ -14,10 +14,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from gupshup_admin import commbox_channels
 from gupshup_admin import services as app_services
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import CommBoxChannel, PartnerApp
-from gupshup_admin.providers.errors import NotCapiAppError, ProviderError
+from gupshup_admin.providers.errors import (
+    AuthenticationError,
+    NotCapiAppError,
+    ProviderError,
+)
 from gupshup_admin.providers.gupshup import GupshupAppClient, MediaId
 from gupshup_admin.taskutils import enqueue_later, enqueue_on_commit
 from media_library import selectors
@@ -176,15 +181,14 @@ def media_id_lifetime() -> timedelta:
 def _upload(row: ProviderMedia, user_id: int | None) -> tuple[str, str, int | None]:
     media = row.media_file
     if row.commbox_channel is not None:
-        client = app_services.commbox_client(
-            channel=row.commbox_channel, user_id=user_id
-        )
         with media.file.open("rb") as fh:
-            result = client.upload_media(
+            result = commbox_channels.commbox_channel_upload(
+                channel=row.commbox_channel,
                 fileobj=fh,
                 size=media.size,
                 filename=media.original_name,
                 content_type=media.content_type,
+                user_id=user_id,
             )
         return result.media_id, MirrorMethod.FILE, result.exchange_id
     assert row.partner_app is not None
@@ -217,6 +221,8 @@ def _mirror_failed(row: ProviderMedia, exc: Exception, user_id: int | None) -> N
     from media_library import tasks
 
     message = getattr(exc, "provider_message", "") or str(exc)
+    if isinstance(exc, AuthenticationError):
+        message = str(exc)  # which credential was refused, and what to do
     if isinstance(exc, NotCapiAppError):
         message = f"{message} — {row.target} is not a Cloud API (CAPI) app."
     retry = (

@@ -1,5 +1,5 @@
 """Admin base classes: one for models with write-only secret fields, one for
-records nobody edits."""
+records nobody edits; and the health badge apps and channels share."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
+
+from gupshup_admin.models import CommBoxChannel, HealthStatus, PartnerApp
 
 # The write-only secret fields are masked in error reports of the add/change pages.
 _secret_posts = method_decorator(
@@ -57,3 +60,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+_BADGE = {
+    HealthStatus.HEALTHY: ("#1e7e34", "#e6f4ea"),
+    HealthStatus.WARNING: ("#9a6700", "#fff4d6"),
+    HealthStatus.UNHEALTHY: ("#b00020", "#fdecea"),
+    HealthStatus.UNKNOWN: ("#555", "#eee"),
+}
+
+
+def health_badge(obj: PartnerApp | CommBoxChannel) -> str:
+    """A coloured badge of an app's or a channel's health status."""
+    status = HealthStatus(obj.health_status)
+    fg, bg = _BADGE.get(status, _BADGE[HealthStatus.UNKNOWN])
+    return format_html(
+        '<span class="health-badge" style="color:{};background:{};padding:2px 8px;'
+        'border-radius:10px;font-weight:600">{}</span>',
+        fg,
+        bg,
+        status.label,
+    )

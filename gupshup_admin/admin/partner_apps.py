@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from gupshup_admin import app_sync, services, tasks
-from gupshup_admin.admin.base import SecretFieldsAdmin
+from gupshup_admin.admin.base import SecretFieldsAdmin, health_badge
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.forms import PartnerAppForm
 from gupshup_admin.models import (
@@ -32,10 +32,22 @@ from gupshup_admin.secret_ages import (
 )
 from gupshup_admin.taskutils import enqueue_on_commit
 
-_BADGE = {
-    HealthStatus.HEALTHY: ("#1e7e34", "#e6f4ea"),
-    HealthStatus.UNHEALTHY: ("#b00020", "#fdecea"),
-    HealthStatus.UNKNOWN: ("#555", "#eee"),
+# What the health check stored (app_sync), in the order and words of the page.
+_DETAIL_LABELS = [
+    ("can_send_message", "Can send"),
+    ("messaging_limit", "Messaging tier"),
+    ("phone_quality", "Phone quality"),
+    ("throughput", "Throughput"),
+    ("account_status", "Account"),
+    ("verified_name", "Verified name"),
+    ("waba_id", "WABA id"),
+    ("mm_lite_status", "MM Lite"),
+]
+
+
+_HEALTH_LEVEL: dict[str, int] = {
+    HealthStatus.HEALTHY: messages.SUCCESS,
+    HealthStatus.WARNING: messages.WARNING,
 }
 
 
@@ -47,14 +59,23 @@ def _enqueue_each(queryset: QuerySet[Any], task: Any, request: HttpRequest) -> i
     return len(pks)
 
 
-def health_badge(app: PartnerApp) -> str:
-    fg, bg = _BADGE.get(HealthStatus(app.health_status), _BADGE[HealthStatus.UNKNOWN])
+def health_details_html(details: dict[str, Any]) -> str:
+    """The number's state as WhatsApp reports it, the wallet and the warnings."""
+    rows = [
+        (label, str(details[key]))
+        for key, label in _DETAIL_LABELS
+        if details.get(key) not in (None, "")
+    ]
+    if isinstance(details.get("balance"), int | float):
+        currency = details.get("currency") or ""
+        rows.append(("Wallet balance", f"{details['balance']:.2f} {currency}".strip()))
+    rows += [("WhatsApp says", str(text)) for text in details.get("waba_errors") or []]
+    rows += [("Warning", str(text)) for text in details.get("warnings") or []]
+    if not rows:
+        return "—"
     return format_html(
-        '<span class="health-badge" style="color:{};background:{};padding:2px 8px;'
-        'border-radius:10px;font-weight:600">{}</span>',
-        fg,
-        bg,
-        app.get_health_status_display(),
+        '<dl class="health-details">{}</dl>',
+        format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows),
     )
 
 
@@ -118,7 +139,7 @@ class PartnerAppAdmin(SecretFieldsAdmin):
         "health",
         "health_message",
         "health_checked_at",
-        "limits",
+        "whatsapp",
         "created_at",
         "updated_at",
     ]
@@ -184,7 +205,7 @@ class PartnerAppAdmin(SecretFieldsAdmin):
         ),
         (
             "Health",
-            {"fields": ["health", "health_message", "health_checked_at", "limits"]},
+            {"fields": ["health", "health_message", "health_checked_at", "whatsapp"]},
         ),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
@@ -222,9 +243,9 @@ class PartnerAppAdmin(SecretFieldsAdmin):
     def secret_warnings(self, obj: PartnerApp) -> list[str]:
         return secret_age_warnings(partner_app_secret_ages(app=obj))
 
-    @admin.display(description="limits")
-    def limits(self, obj: PartnerApp) -> str:
-        return ", ".join(f"{k}: {v}" for k, v in obj.health_details.items()) or "—"
+    @admin.display(description="WhatsApp number and wallet")
+    def whatsapp(self, obj: PartnerApp) -> str:
+        return health_details_html(obj.health_details)
 
     def save_model(
         self, request: HttpRequest, obj: PartnerApp, form: Any, change: bool
@@ -304,9 +325,9 @@ class PartnerAppAdmin(SecretFieldsAdmin):
     def check_health_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def run(app: PartnerApp, user_id: int) -> tuple[int, str]:
             report = app_sync.partner_app_check_health(app=app, user_id=user_id)
-            return (
-                messages.SUCCESS if report.healthy else messages.ERROR
-            ), f"{app}: {report.message}"
+            return _HEALTH_LEVEL.get(report.status, messages.ERROR), (
+                f"{app}: {report.message}"
+            )
 
         return self._button(request, pk, run)
 

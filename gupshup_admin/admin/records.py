@@ -9,10 +9,13 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from gupshup_admin.admin.base import ReadOnlyAdmin
 from gupshup_admin.models import ApiExchange, Template
+from gupshup_admin.phones import phone_search_e164
 
 
 @admin.register(Template)
@@ -53,21 +56,28 @@ class StatusClassFilter(admin.SimpleListFilter):
 @admin.register(ApiExchange)
 class ApiExchangeAdmin(ReadOnlyAdmin):
     list_display = [
-        "created_at",
+        "when",
         "provider",
         "endpoint",
         "method",
         "status_code",
         "outcome",
         "duration_ms",
+        "destination",
         "partner_app",
         "error_class",
     ]
     list_filter = ["provider", "endpoint", StatusClassFilter, "outcome", "partner_app"]
     list_select_related = ["partner_app"]
     search_fields = ["url", "error_message", "response_body"]
+    search_help_text = (
+        "A phone number finds the exchanges of sends to it; other words are looked "
+        "for in the URL, the error and the response."
+    )
     date_hierarchy = "created_at"
     readonly_fields = [
+        "when",
+        "destination",
         "provider",
         "endpoint",
         "method",
@@ -84,9 +94,24 @@ class ApiExchangeAdmin(ReadOnlyAdmin):
         "partner_app",
         "commbox_channel",
         "user",
-        "created_at",
+        "ref",
     ]
-    exclude = ["request_headers", "request_body"]
+    exclude = ["request_headers", "request_body", "created_at"]
+
+    @admin.display(description="time", ordering="created_at")
+    def when(self, obj: ApiExchange) -> str:
+        # To the second: exchanges a second apart are the ones that matter.
+        return date_format(localtime(obj.created_at), "Y-m-d H:i:s")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        """A phone number is looked up in the indexed `destination` column; any
+        other term searches the texts."""
+        number = phone_search_e164(search_term)
+        if number:
+            return queryset.filter(destination=number), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="request headers")
     def pretty_request_headers(self, obj: ApiExchange) -> str:

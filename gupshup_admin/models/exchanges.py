@@ -67,12 +67,28 @@ class ApiExchange(models.Model):
         db_index=True,
         help_text="What the call was made for, e.g. attempt:42 (a send attempt).",
     )
+    destination = models.CharField(
+        max_length=20,
+        blank=True,
+        default="",
+        db_default="",  # rows written by code that predates the column
+        help_text="The number a send went to (E.164), set when the exchange is "
+        "recorded; the log is searched by it.",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "API exchange"
-        indexes = [models.Index(fields=["partner_app", "-created_at"])]
+        indexes = [
+            models.Index(fields=["partner_app", "-created_at"]),
+            # A number's exchanges, newest first; only sends carry a number.
+            models.Index(
+                fields=["destination", "-created_at"],
+                condition=~models.Q(destination=""),
+                name="exchange_destination_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         status = self.status_code or self.get_outcome_display()

@@ -32,7 +32,14 @@ def _new_callback_secret() -> str:
 class HealthStatus(models.TextChoices):
     UNKNOWN = "unknown", "Not checked"
     HEALTHY = "healthy", "Healthy"
+    # Usable, but WhatsApp reports something to act on (quality RED, LIMITED).
+    WARNING = "warning", "Healthy, with warnings"
     UNHEALTHY = "unhealthy", "Unhealthy"
+
+    @classmethod
+    def usable(cls) -> tuple[str, str]:
+        """The statuses a campaign may start with."""
+        return (cls.HEALTHY, cls.WARNING)
 
 
 class TokenSource(models.TextChoices):
@@ -327,6 +334,20 @@ class CommBoxChannel(models.Model):
     )
     api_key_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
+    # Kept by every upload (gupshup_admin/commbox_channels.py): a refused key
+    # makes it unhealthy in CommBox's words, an accepted upload healthy.
+    # db_default: rows written by code that predates these columns.
+    health_status = models.CharField(
+        max_length=10,
+        choices=HealthStatus.choices,
+        default=HealthStatus.UNKNOWN,
+        db_default=HealthStatus.UNKNOWN,
+        editable=False,
+    )
+    health_message = models.TextField(
+        blank=True, default="", db_default="", editable=False
+    )
+    health_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from gupshup_admin.providers.failure_codes import (
+    APP_BILLING_OFF,
+    APP_NOT_LIVE,
+    APP_UNKNOWN,
+    failure_explained,
+)
+
 
 class ProviderError(Exception):
     """Base class. `str()` says what the provider answered and what to do."""
@@ -46,9 +53,64 @@ class ProviderError(Exception):
 
 
 class AuthenticationError(ProviderError):
-    """401/403: the token or credentials were refused."""
+    """401/403, or a 400 whose words say the same: the token or credentials were
+    refused. This class is the app token's; the subclasses name the others."""
 
+    credential: ClassVar[str] = "the app token"
+    # What to do, for a campaign paused by repeated refusals ({app}: the app).
+    fix: ClassVar[str] = "Fix the token of {app} (paste a new one or fetch it)"
     default_hint = "Check the app token (or fetch a new one) and try again."
+
+
+class PartnerLoginError(AuthenticationError):
+    """The partner login refused the partner e-mail or client secret."""
+
+    credential = "the partner e-mail or client secret"
+    fix = (
+        "Fix the partner e-mail or client secret of {app} (a client secret expires "
+        "3 months after it was generated: make a new one in the Partner Portal)"
+    )
+    default_hint = (
+        "Gupshup refused the partner e-mail or client secret: check both under "
+        "'Partner credentials' on the app's page. A client secret expires at most "
+        "3 months after it was generated; if it is older, generate a new one in "
+        "the Partner Portal and store it here."
+    )
+
+
+class PartnerTokenError(AuthenticationError):
+    """The token endpoint refused the partner JWT (expired or revoked)."""
+
+    credential = "the partner token"
+    fix = "Fetch the app token of {app} again (it logs in afresh)"
+    default_hint = (
+        "Gupshup refused the partner token (the JWT of the partner login) when "
+        "asked for the app token; a fresh login replaces it. If this persists, "
+        "check the partner credentials."
+    )
+
+
+class CommBoxKeyError(AuthenticationError):
+    """CommBox refused the channel's API key."""
+
+    credential = "the CommBox API key"
+    fix = "Paste a current CommBox API key on the channel's page"
+    default_hint = (
+        "CommBox refused the channel's key: paste a current CommBox API key on "
+        "the channel's page (CommBox management console → API keys). A key lives "
+        "at most a year, and a revoked one 30 days more."
+    )
+
+
+class AppNotUsableError(ProviderError):
+    """A 400 about the app itself, not about what was sent or to whom (Callback
+    Billing off, an app id Gupshup does not know, an app that is not live).
+
+    Every call of the app gets the same answer until someone fixes the app, so
+    it is never a verdict on a recipient: the app is marked unhealthy and its
+    campaigns pause (campaigns/settle.py). `provider_code` is this project's
+    code for the answer (failure_codes.py, where `about` is "app").
+    """
 
 
 class NotCapiAppError(ProviderError):
@@ -117,6 +179,42 @@ def _provider_message(body: Any) -> str:
     return ""
 
 
+# Some endpoints (health among them) answer a stale token with 400 and these words.
+_AUTH_WORDS = ("authentication failed", "unauthorized access")
+
+
+# Which credential a refusal is about, by the call that was refused.
+_REFUSED_CREDENTIAL: dict[tuple[str, str], type[AuthenticationError]] = {
+    ("gupshup", "partner_login"): PartnerLoginError,
+    ("gupshup", "app_token"): PartnerTokenError,
+}
+
+
+def _authentication_error(provider: str, endpoint: str) -> type[AuthenticationError]:
+    if provider == "commbox":
+        return CommBoxKeyError
+    return _REFUSED_CREDENTIAL.get((provider, endpoint), AuthenticationError)
+
+
+def _refused_credentials(status_code: int, said: str) -> bool:
+    if status_code in (401, 403):
+        return True
+    return status_code == 400 and any(w in said.lower() for w in _AUTH_WORDS)
+
+
+# Gupshup's answers about the app, by words (it sends no code with them).
+_APP_ANSWERS = (
+    ("callback billing must be enabled", APP_BILLING_OFF),
+    ("invalid app details", APP_UNKNOWN),
+    ("app is not live", APP_NOT_LIVE),
+)
+
+
+def _app_answer_code(said: str) -> str:
+    lowered = said.lower()
+    return next((code for words, code in _APP_ANSWERS if words in lowered), "")
+
+
 def error_for_response(
     status_code: int, body: Any, *, provider: str, endpoint: str
 ) -> ProviderError:
@@ -126,13 +224,24 @@ def error_for_response(
     quoted = f': "{said}"' if said else ""
     message = f"{where} answered HTTP {status_code}{quoted}."
     kwargs: dict[str, Any] = {"status_code": status_code, "provider_message": said}
-    if status_code in (401, 403):
-        return AuthenticationError(
+    if _refused_credentials(status_code, said):
+        return _authentication_error(provider, endpoint)(
             f"Authentication failed: {where} answered HTTP {status_code}{quoted}.",
             **kwargs,
         )
     if status_code == 400 and "only capi apps" in said.lower():
         return NotCapiAppError(message, **kwargs)
+    app_code = (
+        _app_answer_code(said) if (status_code, provider) == (400, "gupshup") else ""
+    )
+    if app_code:
+        return AppNotUsableError(
+            f"{where} answered HTTP {status_code}{quoted}: this is about the app, "
+            "not the recipient.",
+            provider_code=app_code,
+            hint=failure_explained(app_code).action,
+            **kwargs,
+        )
     if status_code == 413:
         return PayloadTooLargeError(message, **kwargs)
     if status_code == 429:

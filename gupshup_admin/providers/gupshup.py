@@ -9,6 +9,7 @@ digits-only.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
@@ -71,13 +72,14 @@ class Scope:
     user_id: int | None = None
     ref: str = ""
 
-    def context(self, endpoint: str) -> ExchangeContext:
+    def context(self, endpoint: str, *, destination: str = "") -> ExchangeContext:
         return ExchangeContext(
             provider=PROVIDER,
             endpoint=endpoint,
             partner_app_id=self.partner_app_id,
             user_id=self.user_id,
             ref=self.ref,
+            destination=f"+{digits(destination)}" if destination else "",
         )
 
 
@@ -88,12 +90,15 @@ class GupshupPartnerClient:
         self.http, self.base_url, self.scope = http, base_url.rstrip("/"), scope
 
     def login(self, *, email: str, password: str) -> PartnerLogin:
-        """POST /partner/account/login (form). Raises ProviderError."""
+        """POST /partner/account/login (form), `password` being the partner's
+        client secret. Raises ProviderError (PartnerLoginError when refused)."""
+        # The current reference names the field `secret`, older pages and every
+        # client `password`: one request with both works with either.
         request = Request(
             "POST",
             f"{self.base_url}/partner/account/login",
             self.scope.context("partner_login"),
-            form={"email": email, "password": password},
+            form={"email": email, "secret": password, "password": password},
             secrets=[password],
         )
         return self.http.send(request, parse_login).value
@@ -172,11 +177,21 @@ class GupshupAppClient:
         self.credential = Credential(token, scheme)
         self.app_url = f"{base_url.rstrip('/')}/partner/app/{app_id}"
 
-    def _request(self, method: str, path: str, endpoint: str, **kwargs: Any) -> Request:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        *,
+        destination: str = "",
+        **kwargs: Any,
+    ) -> Request:
+        # The credential decides the auth headers (providers/http.py) and is
+        # always among the masked secrets.
         return Request(
             method,
             f"{self.app_url}{path}",
-            self.scope.context(endpoint),
+            self.scope.context(endpoint, destination=destination),
             headers={"accept": "application/json"},
             credential=self.credential,
             **kwargs,
@@ -229,7 +244,9 @@ class GupshupAppClient:
             "template": json.dumps({"id": template_id, "params": params}),
             "message": json.dumps({"type": "image", "image": image}),
         }
-        request = self._request("POST", "/template/msg", "template_msg", form=form)
+        request = self._request(
+            "POST", "/template/msg", "template_msg", form=form, destination=destination
+        )
         reply = self.http.send(request, parse_submitted)
         return replace(reply.value, exchange_id=reply.exchange_id)
 
@@ -247,7 +264,9 @@ class GupshupAppClient:
             "type": "image",
             "image": image,
         }
-        request = self._request("POST", "/v3/message", "v3_message", json_body=payload)
+        request = self._request(
+            "POST", "/v3/message", "v3_message", json_body=payload, destination=to
+        )
         reply = self.http.send(request, parse_v3_message)
         value = reply.value
         return replace(
@@ -284,22 +303,27 @@ class GupshupAppClient:
         modes: list[str],
         tag: str,
         version: int,
-        meta: dict[str, str],
+        headers: dict[str, str],
+        secrets: Sequence[str] = (),
     ) -> Subscription:
-        """POST /subscription (form). `meta` becomes headers on every callback."""
+        """POST /subscription (form). Gupshup adds `headers` to every callback;
+        `secrets` (e.g. one inside `url`) are masked in the exchange row along
+        with the header values. Raises ProviderError."""
         form = {
             "url": url,
             "modes": ",".join(modes),
             "tag": tag,
             "version": str(version),
-            "meta": json.dumps(meta),
+            # A JSON string with the headers under "headers", as Gupshup's docs
+            # show it (a flat map of headers is not that shape).
+            "meta": json.dumps({"headers": headers}),
         }
         request = self._request(
             "POST",
             "/subscription",
             "subscription",
             form=form,
-            secrets=list(meta.values()),
+            secrets=[*headers.values(), *secrets],
         )
         return self.http.send(request, parse_subscription).value
 

@@ -8,6 +8,7 @@ what real answers carry, no more).
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -89,11 +90,38 @@ class Health:
 
 @dataclass(frozen=True)
 class WabaInfo:
+    """What WhatsApp says of the app's number and account (GET /waba/info).
+
+    The words are WhatsApp's, upper-cased: `can_send_message` AVAILABLE |
+    LIMITED | BLOCKED, `messaging_limit` TIER_50 … TIER_UNLIMITED | TIER_NOT_SET,
+    `phone_quality` GREEN | YELLOW | RED | UNKNOWN, `throughput` a word (HIGH |
+    STANDARD | NOT_APPLICABLE), never a number. "" when the answer lacks one.
+    """
+
     can_send_message: str
     messaging_limit: str
     phone_quality: str
-    allowed_tps: int | None
+    throughput: str = ""
+    account_status: str = ""
+    verified_name: str = ""
+    waba_id: str = ""
+    mm_lite_status: str = ""
+    errors: tuple[str, ...] = ()  # WhatsApp's own words, one per error
+    additional_info: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+# How many people a number may start conversations with per moving 24 hours,
+# by WhatsApp's messaging tier (None: no limit, or not known).
+TIER_DAILY_LIMITS: dict[str, int | None] = {
+    "TIER_50": 50,
+    "TIER_250": 250,
+    "TIER_1K": 1_000,
+    "TIER_2K": 2_000,
+    "TIER_10K": 10_000,
+    "TIER_100K": 100_000,
+    "TIER_UNLIMITED": None,
+}
 
 
 @dataclass(frozen=True)
@@ -197,27 +225,86 @@ def parse_health(body: Any) -> Health:
 
 
 def parse_waba_info(body: Any) -> WabaInfo:
+    """The `wabaInfo` object; its fields are informational, so a missing or odd
+    one is "" rather than an error. Raises BadResponseError without the object."""
     require_success_status(body, where="WABA info")
     info = require(body, "wabaInfo", dict, where="WABA info")
-    tps = info.get("allowedTps")
     return WabaInfo(
-        can_send_message=str(info.get("canSendMessage", "")),
-        messaging_limit=str(info.get("messagingLimit", "")),
-        phone_quality=str(info.get("phoneQuality", "")),
-        allowed_tps=int(tps) if isinstance(tps, int | float) else None,
+        can_send_message=_word(info.get("canSendMessage")),
+        messaging_limit=_word(info.get("messagingLimit")),
+        phone_quality=_word(info.get("phoneQuality")),
+        throughput=_word(info.get("throughput")),
+        account_status=_word(info.get("accountStatus")),
+        verified_name=_text(info.get("verifiedName")),
+        waba_id=_text(info.get("wabaId")),
+        mm_lite_status=_word(info.get("mmLiteStatus")),
+        errors=_said(info.get("errors")),
+        additional_info=_said(info.get("additionalInfo")),
         raw=info,
     )
 
 
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value).strip()
+
+
+def _word(value: Any) -> str:
+    """An enum word such as STANDARD; Meta's `{"level": "STANDARD"}` reads the
+    same. Anything else (a number, a list) is not one: ""."""
+    if isinstance(value, dict):
+        value = value.get("level")
+    return value.strip().upper() if isinstance(value, str) else ""
+
+
+def _said(items: Any) -> tuple[str, ...]:
+    """Error or info entries as text: strings as they are, Meta's objects as
+    their description, solution and code."""
+    if not isinstance(items, list):
+        return ()
+    texts = []
+    for item in items:
+        if isinstance(item, dict):
+            words = [
+                _text(item.get(key))
+                for key in ("error_description", "message", "possible_solution")
+            ]
+            code = _text(item.get("error_code") or item.get("code"))
+            text = " ".join(w for w in words if w) + (f" ({code})" if code else "")
+        else:
+            text = _text(item)
+        if text.strip():
+            texts.append(text.strip())
+    return tuple(texts)
+
+
 def parse_wallet_balance(body: Any) -> WalletBalance:
-    require_success_status(body, where="wallet balance")
-    wallet = require(body, "walletResponse", dict, where="wallet balance")
-    balance = wallet.get("currentBalance")
-    if not isinstance(balance, int | float):
-        raise_bad("wallet balance", "'currentBalance' is not a number")
+    """`walletResponse.currentBalance` and `currency`; older docs show the answer
+    without a `status` field, so one is checked only when it is there."""
+    where = "wallet balance"
+    if isinstance(body, dict) and "status" in body:
+        require_success_status(body, where=where)
+    wallet = require(body, "walletResponse", dict, where=where)
     return WalletBalance(
-        current_balance=float(balance), currency=str(wallet.get("currency", ""))
+        current_balance=_amount(wallet.get("currentBalance"), where=where),
+        currency=str(wallet.get("currency") or ""),
     )
+
+
+def _amount(value: Any, *, where: str) -> float:
+    """A number, or a number written as text ("41.25"). Raises BadResponseError."""
+    amount: float | None = None
+    if isinstance(value, str):
+        try:
+            amount = float(value.strip())
+        except ValueError:
+            amount = None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        amount = float(value)
+    if amount is not None and math.isfinite(amount):
+        return amount
+    raise_bad(where, f"'currentBalance' is not a number ({value!r:.40})")
 
 
 def parse_subscription(body: Any) -> Subscription:

@@ -30,6 +30,10 @@ _SECRET_PATTERNS = (
     re.compile(r"sk_[A-Za-z0-9]{6,}"),
     re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
 )
+# The app's callback secret rides in its callback URL
+# (/webhooks/gupshup/<app>/<secret>/), which the subscription call sends and
+# Gupshup echoes back.
+_CALLBACK_URL_SECRET = re.compile(r"(/webhooks/gupshup/\d+/)[^/\s?#'\"<>&\\]+")
 
 
 def mask_value(secret: str) -> str:
@@ -49,7 +53,7 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         text = text.replace(secret, mask_value(secret))
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: mask_value(m.group(0)), text)
-    return text
+    return _CALLBACK_URL_SECRET.sub(rf"\g<1>{MASKED}", text)
 
 
 def redact_mapping(values: Mapping[str, Any], secrets: Iterable[str]) -> dict[str, Any]:

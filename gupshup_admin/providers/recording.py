@@ -21,6 +21,8 @@ class ExchangeContext:
     # What the call is for, e.g. "attempt:42": lets a crashed send be traced
     # to the exchange that was (or was not) written before its request left.
     ref: str = ""
+    # The number a send goes to, E.164 (sends only): the log is searched by it.
+    destination: str = ""
 
 
 @dataclass

@@ -25,13 +25,24 @@ class SimApp:
     source: str
     capi: bool = True
     live: bool = True
+    # False: every v3 send gets 400 "Callback Billing must be enabled for this API".
+    callback_billing: bool = True
     # None means: use SimulatorConfig.rate_per_minute.
     rate_per_minute: int | None = None
     wallet_balance: float = 125.5
     wallet_currency: str = "USD"
+    # True: wallet/balance answers as older docs show it, without a `status` field.
+    wallet_without_status: bool = False
     waba_id: str = ""
     phone_number_id: str = ""
     verified_name: str = ""
+    # What waba/info says of the number (API-NOTES lists the words).
+    can_send_message: str = "AVAILABLE"
+    messaging_limit: str = "TIER_1K"
+    phone_quality: str = "GREEN"
+    throughput: str = "STANDARD"
+    account_status: str = "ACTIVE"
+    waba_errors: tuple[str, ...] = ()
 
     @property
     def effective_waba_id(self) -> str:

@@ -49,7 +49,7 @@ def template_msg(ctx: Ctx) -> Response:
 def v3_message(ctx: Ctx) -> Response:
     """POST /partner/app/{appId}/v3/message: a Meta-shaped image message."""
     app = ctx.app()
-    if not app.capi:
+    if not app.capi or not app.callback_billing:
         raise SimError(400, "Callback Billing must be enabled for this API")
     body = _json_body(ctx)
     ctx.entry["destination"] = body.get("to")

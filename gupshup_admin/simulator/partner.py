@@ -35,16 +35,22 @@ _TOKEN_CREATED_ON = 1_717_200_000_000
 
 
 def partner_login(ctx: Ctx) -> Response:
-    """POST /partner/account/login: partner email + secret → a partner JWT."""
+    """POST /partner/account/login: partner email + client secret → a partner JWT.
+
+    The secret may come as `secret` or `password`; either one matching is enough.
+    """
     form = ctx.request.form
     ctx.entry["form"] = form.to_dict()
     if not ctx.state.take_login_slot():
         raise SimError(429, "Too Many Requests")
-    email, password = form.get("email", ""), form.get("password", "")
-    if not email or not password:
-        raise SimError(400, "Both email and password are required")
+    # The client secret is `secret` in the current reference, `password` before.
+    email = form.get("email", "")
+    given = [v for v in (form.get("secret", ""), form.get("password", "")) if v]
+    if not email or not given:
+        raise SimError(400, "Both email and secret (or password) are required")
     config = ctx.config
-    good = hmac.compare_digest(password.encode(), config.partner_secret.encode())
+    expected = config.partner_secret.encode()
+    good = any(hmac.compare_digest(v.encode(), expected) for v in given)
     if email.lower() != config.partner_email.lower() or not good:
         raise SimError(401, "Invalid email or password")
     return json_response(
@@ -179,26 +185,38 @@ def templates(ctx: Ctx) -> Response:
 
 
 def health(ctx: Ctx) -> Response:
-    """GET /partner/app/{appId}/health: healthy as a string, or 400 if not live."""
-    app = ctx.app()
+    """GET /partner/app/{appId}/health: healthy as a string, or 400 if not live.
+
+    A wrong or stale token gets 400 "Authentication Failed" here, not 401, as
+    Gupshup's health endpoint answers it.
+    """
+    try:
+        app = ctx.app()
+    except SimError as err:
+        if err.status != 401:
+            raise
+        raise SimError(400, "Authentication Failed") from err
     if not app.live:
         raise SimError(400, "App is not live.")
     return json_response({"status": "success", "healthy": "true"})
 
 
 def waba_info(ctx: Ctx) -> Response:
-    """GET /partner/app/{appId}/waba/info: tier, quality and throughput."""
+    """GET /partner/app/{appId}/waba/info: whether the number may send, its tier,
+    quality and throughput (a word), as the app's fields say."""
     app = ctx.app()
     info = {
-        "accountStatus": "ACTIVE",
-        "canSendMessage": "AVAILABLE",
-        "messagingLimit": "TIER_1K",
-        "phoneQuality": "GREEN",
-        "allowedTps": 80,
+        "accountStatus": app.account_status,
+        "canSendMessage": app.can_send_message,
+        "messagingLimit": app.messaging_limit,
+        "phoneQuality": app.phone_quality,
         "phone": app.source,
         "verifiedName": app.verified_name or app.app_name,
         "wabaId": app.effective_waba_id,
-        "throughput": "STANDARD",
+        "throughput": app.throughput,
+        "mmLiteStatus": "INELIGIBLE",
+        "errors": [{"error_description": text} for text in app.waba_errors],
+        "additionalInfo": [],
     }
     return json_response({"status": "success", "wabaInfo": info})
 
@@ -211,6 +229,8 @@ def wallet_balance(ctx: Ctx) -> Response:
         "currentBalance": float(app.wallet_balance),
         "overDraftLimit": -20.0,
     }
+    if app.wallet_without_status:
+        return json_response({"walletResponse": wallet})
     return json_response({"status": "success", "walletResponse": wallet})
 
 
@@ -251,10 +271,18 @@ def _subscription_fields(form: dict[str, str]) -> dict[str, Any]:
 
 
 def _meta_headers(meta: str) -> dict[str, str]:
+    """The callback headers of a subscription's `meta`: a JSON string with them
+    under "headers", as Gupshup documents it. Other keys are ignored, so a flat
+    map of headers adds none. Raises SimError 400 for anything else."""
     try:
         parsed = json.loads(meta)
     except json.JSONDecodeError as exc:
         raise SimError(400, f"meta must be a JSON object: {exc}") from exc
     if not isinstance(parsed, dict):
-        raise SimError(400, "meta must be a JSON object of header names to values")
-    return {str(k): str(v) for k, v in parsed.items()}
+        raise SimError(400, 'meta must be a JSON object such as {"headers": {…}}')
+    headers = parsed.get("headers", {})
+    if not isinstance(headers, dict) or not all(
+        isinstance(v, str) for v in headers.values()
+    ):
+        raise SimError(400, "meta.headers must be an object of header names to texts")
+    return {str(k): v for k, v in headers.items()}

@@ -75,7 +75,9 @@ def test_a_wrong_token_shows_authentication_failed_and_marks_the_app_unhealthy(
     screenshot(page, "06-wrong-token")
     app.refresh_from_db()
     assert app.health_status == "unhealthy"
-    assert ApiExchange.objects.filter(partner_app=app, status_code=401).exists()
+    # Gupshup's health answers a wrong token with 400 "Authentication Failed".
+    refused = ApiExchange.objects.filter(partner_app=app, endpoint="health")
+    assert refused.filter(status_code=400, error_class="AuthenticationError").exists()
 
 
 def test_a_bad_app_id_and_phone_number_get_field_errors_in_the_form(

@@ -129,18 +129,29 @@ def health_ok(healthy: Any = "true") -> dict[str, Any]:
     return {"status": "success", "healthy": healthy}
 
 
-def waba_info_ok(tier: str = "TIER_1K", quality: str = "GREEN") -> dict[str, Any]:
+def waba_info_ok(
+    tier: str = "TIER_1K",
+    quality: str = "GREEN",
+    *,
+    can_send: str = "AVAILABLE",
+    throughput: Any = "STANDARD",
+    errors: list[Any] | None = None,
+) -> dict[str, Any]:
+    """GET /waba/info as API-NOTES lists its fields (`throughput` is a word)."""
     return {
         "status": "success",
         "wabaInfo": {
             "accountStatus": "ACTIVE",
-            "canSendMessage": "AVAILABLE",
+            "canSendMessage": can_send,
             "messagingLimit": tier,
             "phoneQuality": quality,
-            "allowedTps": 80,
             "phone": "919643874844",
             "verifiedName": "Spring shop",
-            "throughput": "STANDARD",
+            "wabaId": "109876543210987",
+            "throughput": throughput,
+            "mmLiteStatus": "INELIGIBLE",
+            "errors": errors or [],
+            "additionalInfo": [],
         },
     }
 

@@ -156,6 +156,45 @@ def test_a_token_pasted_with_bearer_says_to_paste_it_alone(client: Client) -> No
     ]
 
 
+@pytest.mark.parametrize(
+    ("region", "typed", "stored"),
+    [
+        pytest.param("IN", "98765 43210", "+919876543210", id="national-in-IN"),
+        pytest.param("IN", "098765 43210", "+919876543210", id="trunk-zero-in-IN"),
+        pytest.param("GB", "020 7946 0018", "+442079460018", id="national-in-GB"),
+        pytest.param("IN", "919643874844", "+919643874844", id="portal-digits"),
+        pytest.param("GB", "919643874844", "+919643874844", id="portal-digits-in-GB"),
+        pytest.param("GB", "+91 96438 74844", "+919643874844", id="international"),
+    ],
+)
+def test_the_source_number_is_read_in_the_default_region_like_recipients(
+    client: Client, settings: Any, region: str, typed: str, stored: str
+) -> None:
+    settings.PHONE_DEFAULT_REGION = region
+
+    response = client.post(
+        ADD_URL, app_form(new_app_token=APP_TOKEN, source_number=typed)
+    )
+
+    assert response.status_code == 302, page_errors(response)
+    assert PartnerApp.objects.get().source_number == stored
+
+
+def test_a_source_number_that_is_not_a_number_says_so_naming_the_region(
+    client: Client, settings: Any
+) -> None:
+    settings.PHONE_DEFAULT_REGION = "IN"
+
+    response = client.post(
+        ADD_URL, app_form(new_app_token=APP_TOKEN, source_number="98765 4321")
+    )
+
+    [error] = page_errors(response)["source_number"]
+    assert "'98765 4321' is not a valid number in region IN" in error
+    assert "PHONE_DEFAULT_REGION" in error
+    assert "+919643874844" in error  # an example of what to write
+
+
 def test_an_app_needs_a_token_or_partner_credentials(client: Client) -> None:
     response = client.post(ADD_URL, app_form())
 
@@ -259,6 +298,27 @@ def test_check_health_of_a_healthy_app_shows_the_success_message(
     assert 'class="health-badge"' in response.content.decode()
 
 
+def test_the_app_page_shows_what_whatsapp_says_of_the_number_and_its_warnings(
+    client: Client, mocked: Mock, partner_app: PartnerApp
+) -> None:
+    mocked.get(f"{APP_URL}/health", json=health_ok())
+    mocked.get(f"{APP_URL}/waba/info", json=waba_info_ok(quality="RED"))
+    mocked.get(f"{APP_URL}/wallet/balance", json=wallet_ok(12.5, "USD"))
+
+    response = client.post(button_url(partner_app, "check_health"), follow=True)
+
+    [(level, text)] = shown_messages(response)
+    assert level == levels.WARNING
+    assert "phone quality is RED" in text
+    page = response.content.decode()
+    assert "Healthy, with warnings" in page
+    for shown in ("Can send", "AVAILABLE", "Messaging tier", "TIER_1K", "Throughput"):
+        assert shown in page
+    assert "STANDARD" in page and "Spring shop" in page and "12.50 USD" in page
+    changelist = client.get(CHANGELIST_URL).content.decode()
+    assert "Healthy, with warnings" in changelist
+
+
 def test_sync_templates_lists_the_synced_templates_in_the_inline(
     client: Client, mocked: Mock, partner_app: PartnerApp
 ) -> None:
@@ -268,7 +328,7 @@ def test_sync_templates_lists_the_synced_templates_in_the_inline(
 
     [(level, text)] = shown_messages(response)
     assert level == levels.SUCCESS
-    assert "templates synced: 2 new, 0 updated, 0 no longer on Gupshup" in text
+    assert "templates synced: 2 new." in text
     inline = response.context["inline_admin_formsets"][0]
     assert sorted(f.original.element_name for f in inline) == [
         "order_update_text",

@@ -21,8 +21,10 @@ from gupshup_admin.exchanges import http_client
 from gupshup_admin.models import ApiExchange, ExchangeOutcome, PartnerApp
 from gupshup_admin.providers.commbox import CommBoxClient
 from gupshup_admin.providers.errors import (
+    AppNotUsableError,
     AuthenticationError,
     BadResponseError,
+    CommBoxKeyError,
     ConnectionFailedError,
     InvalidRequestError,
     NotCapiAppError,
@@ -32,7 +34,11 @@ from gupshup_admin.providers.errors import (
     RateLimitedError,
     ServerError,
 )
-from gupshup_admin.providers.gupshup import GupshupAppClient, Scope
+from gupshup_admin.providers.gupshup import (
+    GupshupAppClient,
+    GupshupPartnerClient,
+    Scope,
+)
 from tests.conftest import APP_ID, APP_TOKEN
 from tests.gupshup_admin.payloads import (
     APP_URL,
@@ -97,7 +103,7 @@ MAPPED = [
         "/v3/message",
         400,
         "Callback Billing must be enabled for this API",
-        InvalidRequestError,
+        AppNotUsableError,
         True,
         id="400-billing",
     ),
@@ -105,7 +111,7 @@ MAPPED = [
         "/v3/message",
         400,
         "Invalid App Details",
-        InvalidRequestError,
+        AppNotUsableError,
         True,
         id="400-app-details",
     ),
@@ -159,6 +165,69 @@ def test_a_401_reads_as_an_authentication_failure_with_what_to_do(
     assert "app token" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("said", "code", "what_to_do"),
+    [
+        (
+            "Callback Billing must be enabled for this API",
+            "app-billing-off",
+            "Enable Callback Billing",
+        ),
+        ("Invalid App Details", "app-unknown", "Compare the app id"),
+        ("App is not live.", "app-not-live", "until it is live"),
+    ],
+)
+def test_an_answer_about_the_app_says_so_with_its_code_and_what_to_do(
+    mocked: Mock, app_client: GupshupAppClient, said: str, code: str, what_to_do: str
+) -> None:
+    mocked.post(f"{APP_URL}/v3/message", status=400, json=error(said))
+
+    with pytest.raises(AppNotUsableError) as caught:
+        POSTS["/v3/message"](app_client)
+
+    exc = caught.value
+    assert exc.provider_code == code
+    assert "about the app, not the recipient" in str(exc)
+    assert what_to_do in str(exc)
+
+
+def test_other_400s_are_about_the_request(
+    mocked: Mock, app_client: GupshupAppClient
+) -> None:
+    mocked.post(f"{APP_URL}/template/msg", status=400, json=error("Invalid Template"))
+
+    with pytest.raises(InvalidRequestError) as caught:
+        send_template(app_client)
+
+    assert caught.value.provider_code == ""
+
+
+def test_a_refused_partner_jwt_names_the_partner_token(
+    mocked: Mock, partner_client: GupshupPartnerClient
+) -> None:
+    mocked.get(f"{APP_URL}/token", status=401, json=error("Unauthorized Access"))
+
+    with pytest.raises(AuthenticationError) as caught:
+        partner_client.app_token(app_id=APP_ID, partner_token="eyJ.x.y")
+
+    assert "partner token" in str(caught.value)
+    assert "app token (or fetch" not in str(caught.value)
+
+
+def test_a_refused_commbox_key_names_the_channels_api_key(
+    mocked: Mock, cbx_client: CommBoxClient
+) -> None:
+    mocked.post(COMMBOX_UPLOAD_URL, status=401, json=commbox_error(401, "Unauthorized"))
+
+    with pytest.raises(AuthenticationError) as caught:
+        cbx_client.upload_media(
+            fileobj=io.BytesIO(b"\x89PNG"), size=4, filename="a.png", content_type="x"
+        )
+
+    assert "CommBox API key" in str(caught.value)
+    assert "app token" not in str(caught.value)
+
+
 def test_the_not_capi_error_tells_the_admin_what_to_change(
     mocked: Mock, app_client: GupshupAppClient
 ) -> None:
@@ -195,7 +264,7 @@ def test_a_5xx_without_a_json_body_is_still_a_server_error(
 @pytest.mark.parametrize(
     ("status", "description", "error_class"),
     [
-        (401, "Unauthorized", AuthenticationError),
+        (401, "Unauthorized", CommBoxKeyError),
         (400, "Missing parameter templateName", InvalidRequestError),
         (404, "Not Found", InvalidRequestError),
         (429, "Too Many Requests", RateLimitedError),

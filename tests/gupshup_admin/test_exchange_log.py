@@ -266,13 +266,14 @@ def run_every_kind_of_call(
     mocked.get(f"{APP_URL}/health", json=health_ok(), match=fetched)
     mocked.get(f"{APP_URL}/waba/info", json=waba_info_ok(), match=fetched)
     mocked.get(f"{APP_URL}/wallet/balance", json=wallet_ok(), match=fetched)
-    meta = {
+    headers = {
         "X-Callback-Secret": CALLBACK_HEADER_SECRET,
         "X-App-Secret": app.callback_secret,
     }
+    url = f"https://shop.example.com/webhooks/gupshup/{app.pk}/{app.callback_secret}/"
     mocked.post(
         f"{APP_URL}/subscription",
-        json=subscription_ok(url="https://shop.example.com/cb", meta=json.dumps(meta)),
+        json=subscription_ok(url=url, meta=json.dumps({"headers": headers})),
         match=fetched,
     )
     mocked.post(COMMBOX_UPLOAD_URL, json=commbox_upload_ok())
@@ -283,11 +284,11 @@ def run_every_kind_of_call(
         app=app,
         user_id=None,
         call=lambda c: c.subscribe(
-            url="https://shop.example.com/cb",
+            url=url,
             modes=["SENT"],
             tag="t",
             version=3,
-            meta=meta,
+            headers=headers,
         ),
     )
     client = services.commbox_client(channel=channel)

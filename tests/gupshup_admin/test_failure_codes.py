@@ -24,3 +24,13 @@ def test_only_transient_failures_are_worth_a_plain_retry() -> None:
 def test_an_unknown_code_says_to_read_the_message() -> None:
     row = failure_explained("777")
     assert row.code == "777" and "Read the provider's message" in row.action
+
+
+def test_each_code_says_whether_it_is_about_the_recipient_template_or_app() -> None:
+    assert failure_explained("1002").about == "recipient"
+    assert failure_explained("131049").about == "recipient"
+    assert failure_explained("132015").about == "template"
+    assert failure_explained("1003").about == "app"
+    assert failure_explained("app-billing-off").about == "app"
+    assert failure_explained("app-unknown").kind == "human"
+    assert failure_explained("500").about == "provider"

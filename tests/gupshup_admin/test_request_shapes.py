@@ -20,7 +20,7 @@ from requests import PreparedRequest
 from gupshup_admin.exchanges import http_client
 from gupshup_admin.models import ApiExchange, PartnerApp
 from gupshup_admin.providers.commbox import CommBoxClient, CommBoxMedia
-from gupshup_admin.providers.errors import ProviderError
+from gupshup_admin.providers.errors import BadResponseError, ProviderError
 from gupshup_admin.providers.gupshup import (
     AppToken,
     GupshupAppClient,
@@ -442,7 +442,7 @@ APP_CALLS: dict[str, tuple[str, str, dict[str, Any], AppCall]] = {
             modes=["SENT"],
             tag="t",
             version=3,
-            meta={},
+            headers={},
         ),
     ),
 }
@@ -494,9 +494,11 @@ def test_every_app_call_with_a_universal_token_sends_it_as_bearer_and_nothing_el
 # --- partner login and app token ------------------------------------------------
 
 
-def test_partner_login_posts_the_email_and_client_secret_as_a_form(
+def test_partner_login_posts_the_client_secret_under_both_names_it_has_had(
     mocked: Mock, partner_client: GupshupPartnerClient
 ) -> None:
+    # The current reference calls the field `secret`, older pages and clients
+    # `password`: one request carrying both works with either.
     mocked.post(LOGIN_URL, json=login_ok())
 
     result = partner_client.login(email="partner@example.com", password=PARTNER_SECRET)
@@ -507,8 +509,11 @@ def test_partner_login_posts_the_email_and_client_secret_as_a_form(
     assert request.url == LOGIN_URL
     assert form_fields(request) == {
         "email": "partner@example.com",
+        "secret": PARTNER_SECRET,
         "password": PARTNER_SECRET,
     }
+    logged = ApiExchange.objects.get(endpoint="partner_login").request_body
+    assert PARTNER_SECRET not in str(logged)
     assert "Authorization" not in request.headers
     assert request.headers["User-Agent"].startswith("gupshup-admin/")
 
@@ -597,8 +602,53 @@ def test_waba_info_is_parsed_into_tier_quality_and_throughput(
     assert info.messaging_limit == "TIER_10K"
     assert info.phone_quality == "YELLOW"
     assert info.can_send_message == "AVAILABLE"
-    assert info.allowed_tps == 80
-    assert info.raw["verifiedName"] == "Spring shop"
+    assert info.throughput == "STANDARD"
+    assert info.account_status == "ACTIVE"
+    assert info.verified_name == "Spring shop"
+    assert info.waba_id == "109876543210987"
+    assert info.mm_lite_status == "INELIGIBLE"
+    assert info.errors == ()
+
+
+@pytest.mark.parametrize(
+    ("throughput", "expected"),
+    [
+        ("HIGH", "HIGH"),
+        ("not_applicable", "NOT_APPLICABLE"),
+        ({"level": "HIGH"}, "HIGH"),
+    ],
+)
+def test_waba_throughput_is_a_word_not_a_number(
+    mocked: Mock, app_client: GupshupAppClient, throughput: Any, expected: str
+) -> None:
+    mocked.get(f"{APP_URL}/waba/info", json=waba_info_ok(throughput=throughput))
+
+    assert app_client.waba_info().throughput == expected
+
+
+def test_waba_errors_are_kept_in_metas_words(
+    mocked: Mock, app_client: GupshupAppClient
+) -> None:
+    errors = [
+        {
+            "error_code": 141000,
+            "error_description": "The business number is restricted.",
+            "possible_solution": "Appeal in WhatsApp Manager.",
+        },
+        "Payment method missing",
+    ]
+    mocked.get(
+        f"{APP_URL}/waba/info",
+        json=waba_info_ok(can_send="BLOCKED", quality="RED", errors=errors),
+    )
+
+    info = app_client.waba_info()
+
+    assert (info.can_send_message, info.phone_quality) == ("BLOCKED", "RED")
+    assert info.errors == (
+        "The business number is restricted. Appeal in WhatsApp Manager. (141000)",
+        "Payment method missing",
+    )
 
 
 def test_the_wallet_balance_is_parsed_into_amount_and_currency(
@@ -611,15 +661,60 @@ def test_the_wallet_balance_is_parsed_into_amount_and_currency(
     )
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(
+            {"walletResponse": {"currency": "INR", "currentBalance": 41.25}},
+            id="older-docs-without-status",
+        ),
+        pytest.param(
+            {
+                "status": "success",
+                "walletResponse": {"currency": "INR", "currentBalance": "41.25"},
+            },
+            id="balance-as-text",
+        ),
+    ],
+)
+def test_a_wallet_answer_keeps_its_balance_with_or_without_a_status_field(
+    mocked: Mock, app_client: GupshupAppClient, answer: dict[str, Any]
+) -> None:
+    mocked.get(f"{APP_URL}/wallet/balance", json=answer)
+
+    assert app_client.wallet_balance() == WalletBalance(
+        current_balance=41.25, currency="INR"
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "error", "walletResponse": {"currentBalance": 1.0}},
+        {"walletResponse": {"currency": "INR"}},
+        {"walletResponse": {"currentBalance": "lots"}},
+        {"walletResponse": {"currentBalance": "nan"}},
+        {"walletResponse": {"currentBalance": True}},
+        {"balance": 3.0},
+    ],
+)
+def test_a_wallet_answer_without_a_readable_balance_is_a_bad_response(
+    mocked: Mock, app_client: GupshupAppClient, answer: dict[str, Any]
+) -> None:
+    mocked.get(f"{APP_URL}/wallet/balance", json=answer)
+
+    with pytest.raises(BadResponseError, match="wallet balance"):
+        app_client.wallet_balance()
+
+
 def test_a_subscription_posts_url_joined_modes_tag_version_and_meta_as_json(
     mocked: Mock, app_client: GupshupAppClient
 ) -> None:
-    meta = {"X-Callback-Secret": "cb-hdr-6Qx2Vt9LmR3pZk8Ws1Yb4Nd7"}
+    headers = {"X-Callback-Secret": "cb-hdr-6Qx2Vt9LmR3pZk8Ws1Yb4Nd7"}
+    meta = json.dumps({"headers": headers})
     mocked.post(
         f"{APP_URL}/subscription",
-        json=subscription_ok(
-            url="https://shop.example.com/cb/7", meta=json.dumps(meta)
-        ),
+        json=subscription_ok(url="https://shop.example.com/cb/7", meta=meta),
     )
 
     result = app_client.subscribe(
@@ -627,7 +722,7 @@ def test_a_subscription_posts_url_joined_modes_tag_version_and_meta_as_json(
         modes=["SENT", "DELIVERED", "READ", "FAILED", "ENQUEUED"],
         tag="spring",
         version=3,
-        meta=meta,
+        headers=headers,
     )
 
     assert result.subscription_id == "3fa1c2d4-sub"
@@ -638,4 +733,5 @@ def test_a_subscription_posts_url_joined_modes_tag_version_and_meta_as_json(
     assert fields["modes"] == "SENT,DELIVERED,READ,FAILED,ENQUEUED"
     assert fields["tag"] == "spring"
     assert fields["version"] == "3"
-    assert json.loads(fields["meta"]) == meta
+    # Gupshup's documented shape: a JSON string with the headers under "headers".
+    assert json.loads(fields["meta"]) == {"headers": headers}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -21,8 +22,10 @@ from gupshup_admin.models import (
     Template,
     TokenSource,
 )
-from gupshup_admin.providers.errors import AuthenticationError
+from gupshup_admin.providers.errors import AuthenticationError, PartnerLoginError
+from gupshup_admin.simulator import DEMO, Simulator
 from tests.conftest import APP_TOKEN, PARTNER_SECRET
+from tests.factories import sim_app
 from tests.gupshup_admin.payloads import (
     APP_URL,
     FETCHED_TOKEN,
@@ -244,16 +247,71 @@ def test_a_healthy_app_stores_its_tier_quality_throughput_and_balance(
     assert app.health_status == HealthStatus.HEALTHY
     assert app.health_checked_at is not None
     assert app.health_details == {
+        "can_send_message": "AVAILABLE",
         "messaging_limit": "TIER_1K",
         "phone_quality": "GREEN",
-        "allowed_tps": 80,
-        "can_send_message": "AVAILABLE",
+        "throughput": "STANDARD",
+        "account_status": "ACTIVE",
+        "verified_name": "Spring shop",
+        "waba_id": "109876543210987",
+        "mm_lite_status": "INELIGIBLE",
+        "waba_errors": [],
         "balance": 12.5,
         "currency": "USD",
+        "warnings": [],
     }
     assert app.health_message == report.message
     assert "tier TIER_1K" in report.message
+    assert "throughput STANDARD" in report.message
     assert "balance 12.50 USD" in report.message
+
+
+def test_a_waba_that_whatsapp_blocks_is_unhealthy_whatever_health_says(
+    mocked: Mock, partner_app: PartnerApp
+) -> None:
+    mocked.get(f"{APP_URL}/health", json=health_ok())
+    mocked.get(
+        f"{APP_URL}/waba/info",
+        json=waba_info_ok(
+            can_send="BLOCKED",
+            errors=[{"error_code": 141000, "error_description": "Number restricted."}],
+        ),
+    )
+    mocked.get(f"{APP_URL}/wallet/balance", json=wallet_ok())
+
+    report = app_sync.partner_app_check_health(app=partner_app)
+
+    assert report.healthy is False
+    app = fresh(partner_app)
+    assert app.health_status == HealthStatus.UNHEALTHY
+    assert "canSendMessage is BLOCKED" in app.health_message
+    assert "Number restricted." in app.health_message
+    assert app.health_details["can_send_message"] == "BLOCKED"
+
+
+@pytest.mark.parametrize(
+    ("waba", "said"),
+    [
+        (waba_info_ok(quality="RED"), "phone quality is RED"),
+        (waba_info_ok(can_send="LIMITED"), "canSendMessage is LIMITED"),
+    ],
+)
+def test_a_red_or_limited_waba_is_a_warning_that_says_why(
+    mocked: Mock, partner_app: PartnerApp, waba: dict[str, Any], said: str
+) -> None:
+    mocked.get(f"{APP_URL}/health", json=health_ok())
+    mocked.get(f"{APP_URL}/waba/info", json=waba)
+    mocked.get(f"{APP_URL}/wallet/balance", json=wallet_ok())
+
+    report = app_sync.partner_app_check_health(app=partner_app)
+
+    assert report.healthy is True  # usable: a warning does not stop sending
+    app = fresh(partner_app)
+    assert app.health_status == HealthStatus.WARNING
+    assert app.health_message.startswith("Healthy, with warnings:")
+    assert said in app.health_message
+    [warning] = app.health_details["warnings"]
+    assert said in warning
 
 
 def test_an_app_gupshup_calls_not_healthy_is_marked_unhealthy(
@@ -290,6 +348,107 @@ def test_a_health_check_answered_401_reports_authentication_failed(
 
     assert report.healthy is False
     assert "Authentication failed" in fresh(partner_app).health_message
+
+
+def test_a_health_check_answered_400_authentication_failed_refreshes_the_token(
+    mocked: Mock, partner_app_with_credentials: PartnerApp
+) -> None:
+    # Health answers a stale token with 400, not 401 (API-NOTES).
+    app = partner_app_with_credentials
+    refused = error("Authentication Failed")
+    mocked.get(f"{APP_URL}/health", status=400, json=refused, match=WITH_PASTED)
+    mocked.post(LOGIN_URL, json=login_ok())
+    mocked.get(TOKEN_URL, json=app_token_ok())
+    mock_healthy_app(mocked, match=WITH_FETCHED)
+
+    report = app_sync.partner_app_check_health(app=app)
+
+    assert report.healthy is True
+    assert fresh(app).app_token == FETCHED_TOKEN
+    assert fresh(app).health_status == HealthStatus.HEALTHY
+    assert calls_to(mocked, LOGIN_URL) == 1
+
+
+def test_a_second_400_authentication_failed_after_the_refresh_fails_loudly(
+    mocked: Mock, partner_app_with_credentials: PartnerApp
+) -> None:
+    app = partner_app_with_credentials
+    refused = error("Authentication Failed")
+    mocked.get(f"{APP_URL}/health", status=400, json=refused)
+    mocked.post(LOGIN_URL, json=login_ok())
+    mocked.get(TOKEN_URL, json=app_token_ok())
+
+    report = app_sync.partner_app_check_health(app=app)
+
+    assert report.healthy is False
+    assert calls_to(mocked, f"{APP_URL}/health") == 2
+    stored = fresh(app)
+    assert stored.health_status == HealthStatus.UNHEALTHY
+    assert stored.health_message.startswith("Authentication failed: gupshup health")
+    assert "app token" in stored.health_message
+
+
+def test_on_the_simulator_a_stale_token_answered_400_by_health_is_refreshed(
+    db: None, settings: Any
+) -> None:
+    app = sim_app()
+    app.set_app_token("sk_staleStaleStale0000000000", source=TokenSource.PASTED)
+    app.partner_email = DEMO.partner_email
+    app.set_partner_secret(DEMO.partner_secret)
+    app.save()
+    with Simulator() as sim:
+        settings.GUPSHUP_API_BASE = sim.base_url
+        report = app_sync.partner_app_check_health(app=app)
+        health = [row["status"] for row in sim.requests("health")]
+
+    assert report.healthy is True, report.message
+    assert health == [400, 200]
+    assert fresh(app).app_token == DEMO.capi_app.token
+
+
+def test_a_wrong_partner_secret_names_the_partner_login_not_the_app_token(
+    mocked: Mock, credentials_only_app: PartnerApp
+) -> None:
+    mocked.post(LOGIN_URL, status=401, json=error("Invalid email or password"))
+
+    report = app_sync.partner_app_check_health(app=credentials_only_app)
+
+    assert report.healthy is False
+    message = fresh(credentials_only_app).health_message
+    assert "gupshup partner_login answered HTTP 401" in message
+    assert "partner e-mail" in message and "client secret" in message
+    assert "3 months" in message
+    assert "app token" not in message
+    assert calls_to(mocked, LOGIN_URL) == 1  # a refused login is not tried again
+
+
+def test_a_refused_first_login_marks_the_app_unhealthy_naming_the_partner_login(
+    mocked: Mock, credentials_only_app: PartnerApp
+) -> None:
+    mocked.post(LOGIN_URL, status=401, json=error("Invalid email or password"))
+
+    with pytest.raises(PartnerLoginError):
+        app_sync.partner_app_sync_templates(app=credentials_only_app)
+
+    stored = fresh(credentials_only_app)
+    assert stored.health_status == HealthStatus.UNHEALTHY
+    assert "client secret" in stored.health_message
+
+
+def test_a_refused_app_token_whose_refresh_login_fails_says_both(
+    mocked: Mock, partner_app_with_credentials: PartnerApp
+) -> None:
+    app = partner_app_with_credentials
+    mocked.get(f"{APP_URL}/health", status=401, json=error("Authentication Failed"))
+    mocked.post(LOGIN_URL, status=401, json=error("Invalid email or password"))
+
+    report = app_sync.partner_app_check_health(app=app)
+
+    assert report.healthy is False
+    stored = fresh(app)
+    assert stored.health_status == HealthStatus.UNHEALTHY
+    assert "partner e-mail" in stored.health_message
+    assert "Invalid email or password" in stored.health_message
 
 
 def test_an_unreachable_provider_marks_the_app_unhealthy_naming_the_host(
@@ -343,7 +502,24 @@ def test_a_healthy_app_whose_limits_cannot_be_read_is_still_healthy_with_a_note(
     assert report.healthy is True
     assert "WABA info unavailable" in report.message
     assert "Invalid App Details" in report.message
-    assert fresh(partner_app).health_details == {"balance": 0.75, "currency": "INR"}
+    assert fresh(partner_app).health_details == {
+        "balance": 0.75,
+        "currency": "INR",
+        "warnings": [],
+    }
+
+
+def test_on_the_simulator_a_wallet_answer_without_status_keeps_its_balance(
+    db: None, settings: Any
+) -> None:
+    app = sim_app()
+    with Simulator() as sim:
+        sim.add_app(dataclasses.replace(DEMO.capi_app, wallet_without_status=True))
+        settings.GUPSHUP_API_BASE = sim.base_url
+        report = app_sync.partner_app_check_health(app=app)
+
+    assert "balance 125.50 USD" in report.message
+    assert fresh(app).health_details["balance"] == 125.5
 
 
 # --- template sync -----------------------------------------------------------------
@@ -375,8 +551,16 @@ def test_template_sync_creates_updates_and_marks_missing_templates_absent(
 
     result = app_sync.partner_app_sync_templates(app=partner_app)
 
-    assert (result.created, result.updated, result.gone) == (2, 1, 1)
-    assert str(result) == "2 new, 1 updated, 1 no longer on Gupshup"
+    assert (result.created, result.changed, result.unchanged, result.gone) == (
+        2,
+        1,
+        0,
+        1,
+    )
+    assert str(result) == (
+        "2 new, 1 changed (spring_sale_image: PENDING → APPROVED), "
+        "1 no longer on Gupshup"
+    )
     rows = {t.element_name: t for t in Template.objects.filter(app=partner_app)}
     spring = rows["spring_sale_image"]
     assert (spring.status, spring.slot_count, spring.header_type) == (
@@ -401,6 +585,44 @@ def test_template_sync_creates_updates_and_marks_missing_templates_absent(
     )
     old.refresh_from_db()
     assert old.is_present is False
+
+
+def test_syncing_twice_on_the_simulator_says_nothing_changed_the_second_time(
+    db: None, settings: Any
+) -> None:
+    app = sim_app()
+    with Simulator() as sim:
+        settings.GUPSHUP_API_BASE = sim.base_url
+        first = app_sync.partner_app_sync_templates(app=app)
+        synced = dict(Template.objects.values_list("pk", "synced_at"))
+        second = app_sync.partner_app_sync_templates(app=app)
+
+    assert (first.created, first.changed, first.unchanged, first.gone) == (5, 0, 0, 0)
+    assert str(first) == "5 new"
+    assert (second.created, second.changed, second.unchanged, second.gone) == (
+        0,
+        0,
+        5,
+        0,
+    )
+    assert str(second) == "nothing changed (5 templates as before)"
+    # Each was seen again: its synced_at moved on.
+    assert all(t.synced_at > synced[t.pk] for t in Template.objects.all())
+
+
+def test_a_template_whose_body_changed_is_counted_changed_and_the_rest_unchanged(
+    mocked: Mock, partner_app: PartnerApp
+) -> None:
+    edited = {**ORDER_UPDATE, "data": "Your order {{1}} left on {{2}}."}
+    mocked.get(f"{APP_URL}/templates", json=templates_ok(SPRING_SALE, ORDER_UPDATE))
+    mocked.get(f"{APP_URL}/templates", json=templates_ok(SPRING_SALE, edited))
+
+    app_sync.partner_app_sync_templates(app=partner_app)
+    result = app_sync.partner_app_sync_templates(app=partner_app)
+
+    assert str(result) == "1 changed (order_update_text), 1 unchanged"
+    order = Template.objects.get(element_name="order_update_text")
+    assert order.slot_count == 2
 
 
 def test_a_template_that_comes_back_is_present_again(

@@ -198,7 +198,8 @@ def test_a_subscription_sends_its_meta_headers_and_only_its_modes(
     sim: Simulator, receiver: Receiver
 ) -> None:
     sim.configure(callback_url="http://127.0.0.1:9/never-used")
-    meta = json.dumps({"X-Callback-Secret": "s3cret-42"})
+    # The documented shape: a JSON string with the headers under "headers".
+    meta = json.dumps({"headers": {"X-Callback-Secret": "s3cret-42"}})
     subscribe(sim, receiver.url, modes="DELIVERED,READ", version="3", meta=meta)
 
     send_v3(sim, OK_NUMBER)
@@ -281,3 +282,15 @@ def test_reset_drops_callbacks_not_yet_due(sim: Simulator, receiver: Receiver) -
 
     assert sim.pending_callbacks() == 0
     assert sim.requests() == []
+
+
+def test_a_flat_meta_header_map_is_not_the_documented_shape_and_adds_no_header(
+    sim: Simulator, receiver: Receiver
+) -> None:
+    meta = json.dumps({"X-Callback-Secret": "s3cret-42"})
+    subscribe(sim, receiver.url, modes="READ", version="2", meta=meta)
+
+    send_template(sim, OK_NUMBER)
+    receiver.wait_for(1)
+
+    assert "X-Callback-Secret" not in receiver.received[0]["headers"]

@@ -37,6 +37,18 @@ def test_the_right_partner_credentials_get_a_fresh_jwt_each_time(
     assert second.json()["token"] != body["token"]
 
 
+@pytest.mark.parametrize("field", ["secret", "password"])
+def test_the_client_secret_is_accepted_under_either_name(
+    sim: Simulator, field: str
+) -> None:
+    form = {"email": DEMO.partner_email, field: DEMO.partner_secret}
+
+    response = requests.post(sim.base_url + LOGIN, data=form, timeout=5)
+
+    assert response.status_code == 200
+    assert response.json()["token"].startswith("eyJ")
+
+
 def test_wrong_partner_credentials_get_401_and_missing_ones_400(sim: Simulator) -> None:
     wrong = login(sim, password="nope")
     missing = requests.post(sim.base_url + LOGIN, data={"email": "x@y.z"}, timeout=5)
@@ -122,6 +134,17 @@ def test_app_calls_refuse_bearer_wrong_and_missing_tokens(
     assert sim.requests()[-1]["status"] == status
 
 
+def test_health_answers_a_wrong_token_with_400_authentication_failed(
+    sim: Simulator,
+) -> None:
+    headers = auth(DEMO.non_capi_app.token)
+
+    response = requests.get(app_url(sim, "health"), headers=headers, timeout=5)
+
+    assert response.status_code == 400
+    assert response.json() == {"status": "error", "message": "Authentication Failed"}
+
+
 def test_an_unknown_app_gets_invalid_app_details(sim: Simulator) -> None:
     url = app_url(sim, "health", app_id="00000000-0000-4000-8000-000000000000")
 
@@ -168,12 +191,43 @@ def test_waba_info_and_wallet_balance_have_their_documented_shapes(
     info = waba["wabaInfo"]
     assert waba["status"] == "success"
     assert info["phone"] == DEMO.capi_app.source
-    assert info["messagingLimit"] == "TIER_1K" and info["allowedTps"] == 80
+    assert info["messagingLimit"] == "TIER_1K" and info["throughput"] == "STANDARD"
     assert {"accountStatus", "canSendMessage", "phoneQuality", "wabaId"} <= set(info)
+    assert {"verifiedName", "mmLiteStatus", "errors", "additionalInfo"} <= set(info)
     balance = wallet.json()["walletResponse"]
     assert balance["currency"] == "USD"
     assert isinstance(balance["currentBalance"], float)
     assert balance["overDraftLimit"] == -20.0
+
+
+def test_an_app_may_answer_its_wallet_balance_the_older_way_without_status(
+    sim: Simulator,
+) -> None:
+    sim.add_app(dataclasses.replace(DEMO.capi_app, wallet_without_status=True))
+
+    body = requests.get(app_url(sim, "wallet/balance"), headers=auth(), timeout=5)
+
+    assert "status" not in body.json()
+    assert body.json()["walletResponse"]["currentBalance"] == 125.5
+
+
+def test_an_apps_waba_can_be_blocked_red_or_report_errors(sim: Simulator) -> None:
+    sim.add_app(
+        dataclasses.replace(
+            DEMO.capi_app,
+            can_send_message="BLOCKED",
+            phone_quality="RED",
+            messaging_limit="TIER_250",
+            waba_errors=("Number restricted.",),
+        )
+    )
+
+    info = requests.get(app_url(sim, "waba/info"), headers=auth(), timeout=5).json()
+
+    waba = info["wabaInfo"]
+    assert (waba["canSendMessage"], waba["phoneQuality"]) == ("BLOCKED", "RED")
+    assert waba["messagingLimit"] == "TIER_250"
+    assert waba["errors"] == [{"error_description": "Number restricted."}]
 
 
 def test_a_subscription_is_echoed_and_listed(sim: Simulator) -> None:
@@ -205,6 +259,9 @@ def test_a_subscription_is_echoed_and_listed(sim: Simulator) -> None:
         {"url": "http://127.0.0.1:9/hook", "modes": "SENT,SHOUTED"},
         {"url": "http://127.0.0.1:9/hook", "version": "4"},
         {"url": "http://127.0.0.1:9/hook", "meta": "[1, 2]"},
+        {"url": "http://127.0.0.1:9/hook", "meta": '{"headers": ["X-A"]}'},
+        {"url": "http://127.0.0.1:9/hook", "meta": '{"headers": {"X-A": 1}}'},
+        {"url": "http://127.0.0.1:9/hook", "meta": "{not json"},
     ],
 )
 def test_a_bad_subscription_gets_400(sim: Simulator, form: dict[str, str]) -> None:
