@@ -26,12 +26,12 @@ class CampaignsConfig(AppConfig):
 def drain_row_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     """The one-row drain flag exists after every `migrate` (and test flush)."""
     if using == DEFAULT_DB_ALIAS:
-        from campaigns.ingest import webhook_drain_row_ensure
+        from campaigns.statuses.receiving import webhook_drain_row_ensure
 
         webhook_drain_row_ensure()
 
 
 def forget_callback_secret(instance: Any, **kwargs: Any) -> None:
-    from campaigns.ingest import callback_secret_forget
+    from campaigns.statuses.receiving import callback_secret_forget
 
     callback_secret_forget(instance.pk)

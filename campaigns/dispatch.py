@@ -27,7 +27,6 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from campaigns import send_sql, settle
-from campaigns.callbacks import parked_events_exist, status_events_match_parked
 from campaigns.models import (
     Campaign,
     CampaignKind,
@@ -39,6 +38,7 @@ from campaigns.models import (
 )
 from campaigns.notify import campaign_pause_for
 from campaigns.settle import Outcome, requeue
+from campaigns.statuses.machine import parked_events_exist, status_events_match_parked
 from gupshup_admin import services as app_services
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.providers.errors import ProviderError

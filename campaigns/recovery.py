@@ -14,8 +14,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from campaigns.callbacks import status_events_match_parked
-from campaigns.ingest import webhooks_drain_watchdog
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -25,6 +23,8 @@ from campaigns.models import (
     SendAttempt,
 )
 from campaigns.settle import requeue
+from campaigns.statuses.machine import status_events_match_parked
+from campaigns.statuses.receiving import webhooks_drain_watchdog
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
 
 ORPHAN_MESSAGE = (

@@ -6,8 +6,9 @@ import time
 
 from django_tasks import task
 
-from campaigns import dispatch, ingest, recovery, services
+from campaigns import dispatch, recovery, services
 from campaigns.models import Campaign
+from campaigns.statuses import receiving
 from gupshup_admin.taskutils import enqueue_later
 
 
@@ -41,4 +42,4 @@ def campaigns_tick() -> str:
 
 @task(queue_name="callbacks")
 def drain_webhooks() -> int:
-    return ingest.webhooks_drain()
+    return receiving.webhooks_drain()

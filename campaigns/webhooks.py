@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
-from campaigns import ingest
+from campaigns.statuses import receiving
 
 
 def _answer(status: int, message: str) -> JsonResponse:
@@ -39,17 +39,17 @@ def gupshup_callback(
         return _answer(
             413, f"Callbacks are limited to {settings.WEBHOOK_MAX_BYTES} bytes."
         )
-    secret = ingest.callback_secret(app_pk)
+    secret = receiving.callback_secret(app_pk)
     presented = token or request.headers.get(settings.WEBHOOK_SECRET_HEADER, "")
     body, headers = request.body, request.headers
     remote_addr = request.META.get("REMOTE_ADDR")
-    if not ingest.callback_secret_ok(secret, presented):
+    if not receiving.callback_secret_ok(secret, presented):
         reason = (
             "no such partner app"
             if secret is None
             else ("wrong secret" if presented else "no secret in the URL or header")
         )
-        ingest.webhook_refuse(
+        receiving.webhook_refuse(
             app_pk=app_pk,
             app_exists=secret is not None,
             reason=reason,
@@ -58,7 +58,7 @@ def gupshup_callback(
             remote_addr=remote_addr,
         )
         return _answer(403, "Forbidden: the callback secret is missing or wrong.")
-    ingest.webhook_receive(
+    receiving.webhook_receive(
         app_id=app_pk, body=body, headers=headers, remote_addr=remote_addr
     )
     return _answer(200, "stored")

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from campaigns.callbacks import status_events_match_parked
-from campaigns.drain import webhook_event_process
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -22,6 +20,8 @@ from campaigns.models import (
     WebhookEvent,
     WebhookState,
 )
+from campaigns.statuses.callbacks import webhook_event_process
+from campaigns.statuses.machine import status_events_match_parked
 from gupshup_admin.models import Template
 from gupshup_admin.simulator import DEMO
 from gupshup_admin.simulator.magic import FAILURES
@@ -305,7 +305,7 @@ def test_malformed_payloads_are_kept_as_invalid_with_a_reason(
 def test_the_drain_matches_parked_events_in_the_same_batch_or_a_later_one(
     campaign: Campaign, together: bool
 ) -> None:
-    from campaigns.ingest import webhooks_drain
+    from campaigns.statuses.receiving import webhooks_drain
 
     enqueued, _sent, delivered, _read = bodies("v2", message(), drop_gsid=True)
 

@@ -221,8 +221,8 @@ def test_a_callback_that_beat_its_send_is_attached_right_after_the_send(
 
     import responses
 
-    from campaigns.drain import webhook_event_process
     from campaigns.models import WebhookEvent, WebhookState
+    from campaigns.statuses.callbacks import webhook_event_process
     from tests.payloads import callback
 
     campaign = sim_campaign(phones=phones(1))

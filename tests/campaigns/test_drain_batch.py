@@ -14,10 +14,6 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns import drain
-from campaigns.callbacks import status_events_match_parked
-from campaigns.drain import webhook_event_process
-from campaigns.ingest import webhooks_drain
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -28,6 +24,10 @@ from campaigns.models import (
     WebhookEvent,
     WebhookState,
 )
+from campaigns.statuses import callbacks
+from campaigns.statuses.callbacks import webhook_event_process
+from campaigns.statuses.machine import status_events_match_parked
+from campaigns.statuses.receiving import webhooks_drain
 from gupshup_admin.simulator import DEMO
 from gupshup_admin.simulator.magic import FAILURES
 from gupshup_admin.simulator.payloads import SentMessage
@@ -150,7 +150,9 @@ def test_a_batch_that_breaks_falls_back_to_one_by_one_and_loses_nothing(
     def broken(**kwargs: object) -> None:
         raise RuntimeError("bug in the batch path")
 
-    monkeypatch.setattr("campaigns.ingest.webhook_events_process_batch", broken)
+    monkeypatch.setattr(
+        "campaigns.statuses.receiving.webhook_events_process_batch", broken
+    )
     store(campaign, [*bodies(message(0)), "{not json"])
     webhooks_drain()
     assert sent_to(0).recipient.status == S.READ
@@ -196,7 +198,7 @@ def test_a_batch_of_200_callbacks_takes_a_handful_of_queries(
     store(campaign, items)
     events = list(WebhookEvent.objects.select_related("partner_app").order_by("pk"))
     with django_assert_max_num_queries(25), transaction.atomic():
-        drain.webhook_events_process_batch(events=events)
+        callbacks.webhook_events_process_batch(events=events)
     assert set(campaign.recipients.values_list("status", flat=True)) == {S.READ}
     assert StatusEvent.objects.count() == 200
 
@@ -258,7 +260,7 @@ def play(campaign: Campaign, actions: list[Action], cut: int) -> None:
             .order_by("pk")
         )
         for start in range(0, len(events), cut):
-            drain.webhook_events_process_batch(events=events[start : start + cut])
+            callbacks.webhook_events_process_batch(events=events[start : start + cut])
         pending.clear()
 
     for kind, which, step, late, fmt in actions:
@@ -359,13 +361,13 @@ def test_one_stored_callback_alone_is_a_batch_of_one(
 ) -> None:
     """Replays and retried callbacks take the drain's own path."""
     seen: list[int] = []
-    real = drain.webhook_events_process_batch
+    real = callbacks.webhook_events_process_batch
 
     def spy(*, events: Any) -> Any:
         seen.append(len(events))
         return real(events=events)
 
-    monkeypatch.setattr(drain, "webhook_events_process_batch", spy)
+    monkeypatch.setattr(callbacks, "webhook_events_process_batch", spy)
     store(campaign, bodies(message(0))[:1])
     event = WebhookEvent.objects.get()
     assert webhook_event_process(event=event).applied == 1

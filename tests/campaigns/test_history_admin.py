@@ -13,7 +13,6 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.admin_history import EstimatedCountPaginator
-from campaigns.drain import webhook_event_process
 from campaigns.models import (
     Campaign,
     Recipient,
@@ -22,6 +21,7 @@ from campaigns.models import (
     WebhookEvent,
     WebhookState,
 )
+from campaigns.statuses.callbacks import webhook_event_process
 from tests.factories import attempt_sent, phones, sim_app, sim_campaign
 from tests.payloads import callback
 

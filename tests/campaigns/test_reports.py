@@ -17,7 +17,6 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import recipients_export, reports
-from campaigns.drain import webhook_event_process
 from campaigns.models import (
     Campaign,
     Recipient,
@@ -25,6 +24,7 @@ from campaigns.models import (
     SendAttempt,
     WebhookEvent,
 )
+from campaigns.statuses.callbacks import webhook_event_process
 from campaigns.timeline import recipient_timeline
 from gupshup_admin.models import ApiExchange, ExchangeOutcome, Provider
 from gupshup_admin.simulator import DEMO

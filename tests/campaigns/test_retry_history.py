@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import reports, retries
-from campaigns.ingest import webhooks_drain
 from campaigns.models import Campaign, Recipient, RecipientStatus
+from campaigns.statuses.receiving import webhooks_drain
 from gupshup_admin.models import ApiExchange
 from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig
 from gupshup_admin.simulator.magic import FAILURES

@@ -137,10 +137,12 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(
 def test_a_flood_enqueues_one_drain_until_it_runs(
     client: Client, campaign: Campaign, monkeypatch: Any
 ) -> None:
-    from campaigns import ingest
+    from campaigns.statuses import receiving
 
     queued: list[Any] = []
-    monkeypatch.setattr(ingest, "enqueue_on_commit", lambda task: queued.append(task))
+    monkeypatch.setattr(
+        receiving, "enqueue_on_commit", lambda task: queued.append(task)
+    )
     secret = campaign.partner_app.callback_secret
     for _ in range(20):
         assert (
@@ -148,7 +150,7 @@ def test_a_flood_enqueues_one_drain_until_it_runs(
             == 200
         )
     assert len(queued) == 1
-    assert ingest.webhooks_drain() == 20
+    assert receiving.webhooks_drain() == 20
     assert not WebhookDrain.objects.get().requested
     assert (
         post(client, campaign, callback("v2-sent"), **{HEADER: secret}).status_code
@@ -201,11 +203,13 @@ def test_the_tick_requests_a_drain_for_callbacks_left_waiting(
 
     from django.utils import timezone
 
-    from campaigns import ingest
     from campaigns.recovery import campaigns_tick
+    from campaigns.statuses import receiving
 
     queued: list[Any] = []
-    monkeypatch.setattr(ingest, "enqueue_on_commit", lambda task: queued.append(task))
+    monkeypatch.setattr(
+        receiving, "enqueue_on_commit", lambda task: queued.append(task)
+    )
     if trouble == "flag stuck":
         WebhookDrain.objects.update(requested=True)  # its task was lost
     else:
@@ -214,10 +218,10 @@ def test_the_tick_requests_a_drain_for_callbacks_left_waiting(
         partner_app=campaign.partner_app, body=json.dumps(callback("v2-sent"))
     )
     assert not campaigns_tick().drain_requested, "just arrived: not stalled yet"
-    later = timezone.now() + timedelta(seconds=ingest.DRAIN_STALL_SECONDS + 1)
+    later = timezone.now() + timedelta(seconds=receiving.DRAIN_STALL_SECONDS + 1)
     assert campaigns_tick(now=later).drain_requested
     assert len(queued) == 1 and WebhookDrain.objects.get().requested
-    ingest.webhooks_drain()
+    receiving.webhooks_drain()
     event.refresh_from_db()
     assert event.state == WebhookState.PROCESSED
     assert not campaigns_tick(now=later).drain_requested

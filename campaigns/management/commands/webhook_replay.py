@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from campaigns.ingest import webhooks_replay
+from campaigns.statuses.receiving import webhooks_replay
 from gupshup_admin.models import PartnerApp
 
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from campaigns.callbacks import (
+from campaigns.models import WebhookEvent, WebhookState
+from campaigns.statuses.machine import (
     ItemOutcome,
     StatusItem,
     status_items_apply,
     template_status_apply,
 )
-from campaigns.models import WebhookEvent, WebhookState
 from gupshup_admin.providers.events import (
     DeliveryEvent,
     EventKind,

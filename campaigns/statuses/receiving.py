@@ -15,14 +15,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns.callbacks import parked_events_exist, parked_may_exist
-from campaigns.drain import webhook_event_process, webhook_events_process_batch
 from campaigns.models import (
     RefusedCallback,
     WebhookDrain,
     WebhookEvent,
     WebhookState,
 )
+from campaigns.statuses.callbacks import (
+    webhook_event_process,
+    webhook_events_process_batch,
+)
+from campaigns.statuses.machine import parked_events_exist, parked_may_exist
 from gupshup_admin.models import PartnerApp
 from gupshup_admin.providers.masking import mask_value
 from gupshup_admin.taskutils import enqueue_on_commit
