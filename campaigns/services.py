@@ -22,7 +22,7 @@ from campaigns.approvals import (
     campaign_approval_check,
     campaign_approval_recheck_locked,
 )
-from campaigns.dispatch import campaign_complete
+from campaigns.dispatch.sender import campaign_complete
 from campaigns.models import (
     Campaign,
     CampaignState,

@@ -6,7 +6,8 @@ import time
 
 from django_tasks import task
 
-from campaigns import dispatch, recovery, services
+from campaigns import services
+from campaigns.dispatch import recovery, sender
 from campaigns.models import Campaign
 from campaigns.statuses import receiving
 from gupshup_admin.taskutils import enqueue_later
@@ -18,7 +19,7 @@ def send_campaign(campaign_id: int, slot: int, token: str) -> int:
     recovery.recipients_recover_orphans(campaign_id=campaign_id)
     sent = 0
     while True:
-        result = dispatch.sender_run(campaign_id=campaign_id, slot=slot, token=token)
+        result = sender.sender_run(campaign_id=campaign_id, slot=slot, token=token)
         sent += result.sent
         if result.again_in is None:
             return sent

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from campaigns import dispatch, services
+from campaigns import services
+from campaigns.dispatch import sender
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -40,7 +41,7 @@ def run_senders(campaign: Campaign, rounds: int = 20, *, finish: bool = True) ->
     """Run sender slot 0 until it stops, like the task chain would."""
     lease = SenderLease.objects.get(campaign=campaign, slot=0)
     for _ in range(rounds):
-        result = dispatch.sender_run(campaign_id=campaign.pk, slot=0, token=lease.token)
+        result = sender.sender_run(campaign_id=campaign.pk, slot=0, token=lease.token)
         if result.again_in is None:
             return
         # The chain would run again after `again_in` (a pause, a retry's
@@ -195,7 +196,7 @@ def test_a_cancel_mid_batch_cancels_the_claimed_rows_not_yet_sent(
 ) -> None:
     campaign = sim_campaign(phones=phones(3))
     start(campaign, settings)
-    real = dispatch._request
+    real = sender._request
 
     def send_then_cancel(*args: Any) -> Any:
         answer = real(*args)
@@ -203,7 +204,7 @@ def test_a_cancel_mid_batch_cancels_the_claimed_rows_not_yet_sent(
             services.campaign_cancel(campaign=Campaign.objects.get(), user_id=None)
         return answer
 
-    monkeypatch.setattr(dispatch, "_request", send_then_cancel)
+    monkeypatch.setattr(sender, "_request", send_then_cancel)
     run_senders(campaign)
     assert [r.status for r in campaign.recipients.order_by("pk")] == [
         RecipientStatus.SUBMITTED,

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from campaigns import dispatch, services
+from campaigns import services
+from campaigns.dispatch import sender
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -36,7 +37,7 @@ def sim(settings: Any) -> Iterator[Simulator]:
 def run_sender(campaign: Campaign) -> None:
     lease = SenderLease.objects.get(campaign=campaign, slot=0)
     for _ in range(10):
-        result = dispatch.sender_run(campaign_id=campaign.pk, slot=0, token=lease.token)
+        result = sender.sender_run(campaign_id=campaign.pk, slot=0, token=lease.token)
         if result.again_in is None:
             return
     raise AssertionError("the sender did not stop")

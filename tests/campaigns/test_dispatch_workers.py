@@ -25,7 +25,8 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from campaigns import recovery, services
+from campaigns import services
+from campaigns.dispatch import recovery
 from campaigns.models import (
     Campaign,
     CampaignState,

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from campaigns import recovery, services
+from campaigns import services
+from campaigns.dispatch import recovery
 from campaigns.models import (
     AttemptStatus,
     Campaign,

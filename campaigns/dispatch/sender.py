@@ -26,7 +26,9 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from campaigns import send_sql, settle
+from campaigns.dispatch import outcomes, send_sql
+from campaigns.dispatch.outcomes import Outcome, requeue
+from campaigns.dispatch.pauses import campaign_pause_for
 from campaigns.models import (
     Campaign,
     CampaignKind,
@@ -36,8 +38,6 @@ from campaigns.models import (
     SendAttempt,
     SenderLease,
 )
-from campaigns.notify import campaign_pause_for
-from campaigns.settle import Outcome, requeue
 from campaigns.statuses.machine import parked_events_exist, status_events_match_parked
 from gupshup_admin import services as app_services
 from gupshup_admin.exceptions import ApplicationError
@@ -229,7 +229,7 @@ def _send_claimed(
         mine = Recipient.objects.filter(
             pk=recipient.pk, status=RecipientStatus.SENDING, claimed_by=claim
         )
-        return settle.not_sent(campaign, recipient, attempt, mine, exc)
+        return outcomes.not_sent(campaign, recipient, attempt, mine, exc)
     send_sql.submitted(recipient, attempt, claim, message_id, wa_id, exchange_id)
     if campaign.auth_failures:
         Campaign.objects.filter(pk=campaign.pk).update(auth_failures=0)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from campaigns.dispatch.outcomes import requeue
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -22,7 +23,6 @@ from campaigns.models import (
     RecipientStatus,
     SendAttempt,
 )
-from campaigns.settle import requeue
 from campaigns.statuses.machine import status_events_match_parked
 from campaigns.statuses.receiving import webhooks_drain_watchdog
 from gupshup_admin.models import ApiExchange, ExchangeOutcome

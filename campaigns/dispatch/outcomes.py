@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from campaigns.dispatch.pauses import campaign_pause_for
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -31,7 +32,6 @@ from campaigns.models import (
     RecipientStatus,
     SendAttempt,
 )
-from campaigns.notify import campaign_pause_for
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import ApiExchange
 from gupshup_admin.providers.errors import (
