@@ -213,7 +213,7 @@ def workers(env: dict[str, str], tmp: Path) -> Iterator[None]:
 
 def send_campaign(app: Any, count: int, start: int) -> tuple[list[float], float]:
     """Send a campaign of `count` ordinary numbers; (submitted_at times, wall s)."""
-    from campaigns import services
+    from campaigns.lifecycle import controls
     from campaigns.models import CampaignState, RecipientStatus
     from gupshup_admin.models import SendRateBucket
     from tests.factories import phones, sim_campaign
@@ -221,7 +221,7 @@ def send_campaign(app: Any, count: int, start: int) -> tuple[list[float], float]
     SendRateBucket.objects.filter(app=app).delete()  # a fresh, empty bucket
     campaign = sim_campaign(phones=phones(count, start=start), app=app)
     started = time.monotonic()
-    services.campaign_start(campaign=campaign, user_id=None)
+    controls.campaign_start(campaign=campaign, user_id=None)
     while True:
         campaign.refresh_from_db(fields=["state", "state_reason"])
         if campaign.state != CampaignState.RUNNING:

@@ -11,13 +11,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns import drafts, recipients_export, retries
+from campaigns import recipients_export
 from campaigns.admin_history import (  # also registers the WebhookEvent admin
     CHANGE_LIST_TEMPLATE,
     EstimatedCountPaginator,
     SendAttemptInline,
 )
 from campaigns.forms import CampaignAdminForm
+from campaigns.lifecycle import drafts, retries
 from campaigns.models import (
     Campaign,
     CampaignState,

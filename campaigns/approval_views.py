@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns import approvals
+from campaigns.lifecycle import approvals
+from campaigns.lifecycle.preflight import campaign_preflight
 from campaigns.models import Campaign, CampaignKind
-from campaigns.preflight import campaign_preflight
 from campaigns.selectors import campaign_approval_samples
 from campaigns.views import duration_text
 from gupshup_admin.access import permission_required

@@ -17,8 +17,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns import imports, retries, services
+from campaigns import imports
 from campaigns.forms import PasteForm, UploadForm
+from campaigns.lifecycle import controls, retries
 from campaigns.models import Campaign, CampaignState, RecipientImport
 from campaigns.views import campaign_detail_url
 from gupshup_admin.access import permission_required
@@ -126,7 +127,7 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     confirm_late = request.POST.get("confirm_late") == "1"
 
     def run(campaign: Campaign, user_id: int | None) -> str:
-        services.campaign_start(
+        controls.campaign_start(
             campaign=campaign, user_id=user_id, confirm_late=confirm_late
         )
         if campaign.state == CampaignState.SCHEDULED:
@@ -144,7 +145,7 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
     def run(campaign: Campaign, user_id: int | None) -> str:
-        services.campaign_pause(campaign=campaign, user_id=user_id)
+        controls.campaign_pause(campaign=campaign, user_id=user_id)
         return f"{campaign} paused: senders stop before their next message."
 
     return _act(request, pk, run)
@@ -154,7 +155,7 @@ def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
     def run(campaign: Campaign, user_id: int | None) -> str:
-        services.campaign_resume(campaign=campaign, user_id=user_id)
+        controls.campaign_resume(campaign=campaign, user_id=user_id)
         return f"{campaign} resumed."
 
     return _act(request, pk, run)
@@ -164,7 +165,7 @@ def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     def run(campaign: Campaign, user_id: int | None) -> str:
-        count = services.campaign_cancel(campaign=campaign, user_id=user_id)
+        count = controls.campaign_cancel(campaign=campaign, user_id=user_id)
         return f"{campaign} cancelled: {count} recipient(s) will not be sent."
 
     return _act(request, pk, run)

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from campaigns.approvals import campaign_approval_void
+from campaigns.lifecycle.approvals import campaign_approval_void
 from campaigns.models import Campaign, RecipientImport
 from campaigns.recipients_csv import PHONE_HEADERS, recipients_import_csv
 from gupshup_admin.exceptions import ApplicationError

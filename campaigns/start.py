@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from audit.models import AuditAction, AuditEvent
-from campaigns.approvals import Person
+from campaigns.lifecycle.approvals import Person
 from campaigns.models import ApprovalState, Campaign, CampaignState, RecipientImport
 from gupshup_admin.roles import APPROVE
 from media_library.models import MediaState, ProviderMedia

@@ -6,8 +6,8 @@ import time
 
 from django_tasks import task
 
-from campaigns import services
 from campaigns.dispatch import recovery, sender
+from campaigns.lifecycle import controls
 from campaigns.models import Campaign
 from campaigns.statuses import receiving
 from gupshup_admin.taskutils import enqueue_later
@@ -33,7 +33,7 @@ def send_campaign(campaign_id: int, slot: int, token: str) -> int:
 @task()
 def start_scheduled_campaign(campaign_id: int) -> bool:
     campaign = Campaign.objects.get(pk=campaign_id)
-    return services.campaign_start_scheduled(campaign=campaign)
+    return controls.campaign_start_scheduled(campaign=campaign)
 
 
 @task()

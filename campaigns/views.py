@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.selectors import audit_events_for
-from campaigns import drafts
-from campaigns.approvals import campaign_approval_status
 from campaigns.forms import CampaignForm, PasteForm, UploadForm
+from campaigns.lifecycle import drafts
+from campaigns.lifecycle.approvals import campaign_approval_status
+from campaigns.lifecycle.preflight import campaign_preflight
 from campaigns.models import (
     Campaign,
     CampaignKind,
@@ -30,7 +31,6 @@ from campaigns.models import (
     Recipient,
     RecipientStatus,
 )
-from campaigns.preflight import campaign_preflight
 from campaigns.recipients_export import recipient_search
 from campaigns.selectors import campaign_progress
 from gupshup_admin.access import permission_required

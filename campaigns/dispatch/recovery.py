@@ -159,17 +159,17 @@ class TickResult:
 
 def campaigns_tick(*, now: datetime | None = None) -> TickResult:
     """Start due scheduled campaigns, revive silent senders, settle orphans."""
-    from campaigns import services
+    from campaigns.lifecycle import controls
 
     now = now or timezone.now()
     requeued, unknown = recipients_recover_orphans(now=now)
     started = 0
     due = Campaign.objects.filter(state=CampaignState.SCHEDULED, scheduled_at__lte=now)
     for campaign in due:
-        started += services.campaign_start_scheduled(campaign=campaign)
+        started += controls.campaign_start_scheduled(campaign=campaign)
     revived = 0
     for campaign in Campaign.objects.filter(state=CampaignState.RUNNING):
-        revived += services.campaign_revive_senders(
+        revived += controls.campaign_revive_senders(
             campaign=campaign, silent_since=_stale_before(now)
         )
     matched = status_events_match_parked()

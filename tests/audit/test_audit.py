@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_events_for
-from campaigns import approvals, drafts, imports, retries, services
+from campaigns import imports
+from campaigns.lifecycle import approvals, controls, drafts, retries
 from campaigns.models import Campaign, CampaignKind, CampaignState, RecipientStatus
 from gupshup_admin import app_sync
 from gupshup_admin import services as app_services
@@ -66,10 +67,10 @@ def test_a_campaigns_life_is_written_down_with_who_did_each_step(
         user=arjun,
         fingerprint=approvals.campaign_fingerprint(campaign=campaign),
     )
-    services.campaign_start(campaign=campaign, user_id=bela.pk)
-    services.campaign_pause(campaign=campaign, user_id=arjun.pk)
-    services.campaign_resume(campaign=campaign, user_id=bela.pk)
-    services.campaign_cancel(campaign=campaign, user_id=arjun.pk)
+    controls.campaign_start(campaign=campaign, user_id=bela.pk)
+    controls.campaign_pause(campaign=campaign, user_id=arjun.pk)
+    controls.campaign_resume(campaign=campaign, user_id=bela.pk)
+    controls.campaign_cancel(campaign=campaign, user_id=arjun.pk)
     assert trail(campaign) == [
         (A.CAMPAIGN_CREATED, "maya"),
         (A.RECIPIENTS_IMPORTED, "maya"),
@@ -88,7 +89,7 @@ def test_a_campaigns_life_is_written_down_with_who_did_each_step(
 def test_a_refused_transition_writes_nothing(maya: User, arjun: User) -> None:
     campaign = campaign_by(maya)
     with pytest.raises(Exception, match="cannot be paused"):
-        services.campaign_pause(campaign=campaign, user_id=arjun.pk)
+        controls.campaign_pause(campaign=campaign, user_id=arjun.pk)
     assert A.CAMPAIGN_PAUSED not in [action for action, _ in trail(campaign)]
 
 
@@ -124,12 +125,12 @@ def test_a_scheduled_start_is_written_down_as_the_systems(
     campaign = campaign_by(maya)
     campaign.scheduled_at = timezone.now() + timedelta(minutes=5)
     campaign.save()
-    services.campaign_start(campaign=campaign, user_id=arjun.pk)
+    controls.campaign_start(campaign=campaign, user_id=arjun.pk)
     Campaign.objects.filter(pk=campaign.pk).update(
         scheduled_at=timezone.now() - timedelta(minutes=1)
     )
     campaign.refresh_from_db()
-    assert services.campaign_start_scheduled(campaign=campaign)
+    assert controls.campaign_start_scheduled(campaign=campaign)
     assert trail(campaign)[-2:] == [
         (A.CAMPAIGN_SCHEDULED, "arjun"),
         (A.CAMPAIGN_STARTED, "system"),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from campaigns import retries, services
+from campaigns.lifecycle import controls, retries
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -35,9 +35,9 @@ def test_start_moves_to_running_and_gives_each_sender_slot_a_lease(
 ) -> None:
     enqueued: list[tuple[Any, ...]] = []
     monkeypatch.setattr(
-        services, "enqueue_on_commit", lambda task, *a: enqueued.append(a)
+        controls, "enqueue_on_commit", lambda task, *a: enqueued.append(a)
     )
-    services.campaign_start(campaign=draft, user_id=None)
+    controls.campaign_start(campaign=draft, user_id=None)
     assert draft.state == CampaignState.RUNNING and draft.started_at is not None
     leases = {lease.slot: lease.token for lease in SenderLease.objects.all()}
     assert sorted(leases) == [0, 1, 2]
@@ -52,7 +52,7 @@ def test_start_names_every_failed_check(draft: Campaign) -> None:
     ProviderMedia.objects.update(state=MediaState.EXPIRED)
     draft.recipients.all().delete()
     with pytest.raises(ApplicationError) as caught:
-        services.campaign_start(campaign=draft, user_id=None)
+        controls.campaign_start(campaign=draft, user_id=None)
     message = caught.value.message
     assert "load a CSV first" in message
     assert "App is not live." in message
@@ -70,7 +70,7 @@ def test_media_that_expires_too_soon_is_mirrored_again_at_once(
     )
     ProviderMedia.objects.update(expires_at=timezone.now() + timedelta(seconds=1))
     with pytest.raises(ApplicationError, match="fresh media id is being made"):
-        services.campaign_start(campaign=draft, user_id=None)
+        controls.campaign_start(campaign=draft, user_id=None)
     assert mirrored == [(ProviderMedia.objects.get().pk, None)]
 
 
@@ -79,15 +79,15 @@ def test_a_future_schedule_waits_and_a_late_one_needs_confirmation(
 ) -> None:
     draft.scheduled_at = timezone.now() + timedelta(hours=2)
     draft.save()
-    services.campaign_start(campaign=draft, user_id=None)
+    controls.campaign_start(campaign=draft, user_id=None)
     assert draft.state == CampaignState.SCHEDULED
     assert not SenderLease.objects.exists()
 
     draft.scheduled_at = timezone.now() - timedelta(hours=2)
     draft.save()
     with pytest.raises(ApplicationError, match="due 120 minute"):
-        services.campaign_start(campaign=draft, user_id=None)
-    services.campaign_start(campaign=draft, user_id=None, confirm_late=True)
+        controls.campaign_start(campaign=draft, user_id=None)
+    controls.campaign_start(campaign=draft, user_id=None, confirm_late=True)
     assert draft.state == CampaignState.RUNNING
 
 
@@ -99,7 +99,7 @@ def test_a_schedule_that_came_due_too_late_goes_back_to_draft_with_the_reason(
         scheduled_at=timezone.now() - timedelta(hours=3),
     )
     draft.refresh_from_db()
-    assert services.campaign_start_scheduled(campaign=draft) is False
+    assert controls.campaign_start_scheduled(campaign=draft) is False
     draft.refresh_from_db()
     assert draft.state == CampaignState.DRAFT
     assert draft.state_reason.startswith("Did not start: This campaign was due 180")
@@ -107,36 +107,36 @@ def test_a_schedule_that_came_due_too_late_goes_back_to_draft_with_the_reason(
 
 def test_pause_resume_and_cancel_follow_the_state_machine(draft: Campaign) -> None:
     with pytest.raises(ApplicationError, match="draft; it cannot be paused"):
-        services.campaign_pause(campaign=draft, user_id=None)
-    services.campaign_start(campaign=draft, user_id=None)
-    services.campaign_pause(campaign=draft, user_id=None)
+        controls.campaign_pause(campaign=draft, user_id=None)
+    controls.campaign_start(campaign=draft, user_id=None)
+    controls.campaign_pause(campaign=draft, user_id=None)
     assert draft.state == CampaignState.PAUSED
     with pytest.raises(ApplicationError, match="paused; it cannot be started"):
-        services.campaign_start(campaign=draft, user_id=None)
+        controls.campaign_start(campaign=draft, user_id=None)
     old_tokens = set(SenderLease.objects.values_list("token", flat=True))
-    services.campaign_resume(campaign=draft, user_id=None)
+    controls.campaign_resume(campaign=draft, user_id=None)
     assert draft.state == CampaignState.RUNNING
     new_tokens = set(SenderLease.objects.values_list("token", flat=True))
     assert not old_tokens & new_tokens, "resumed senders replace the old ones"
     Recipient.objects.filter(phone=phones(1)[0]).update(
         status=RecipientStatus.SUBMITTED
     )
-    assert services.campaign_cancel(campaign=draft, user_id=None) == 4
+    assert controls.campaign_cancel(campaign=draft, user_id=None) == 4
     assert draft.state == CampaignState.CANCELLED
     assert not SenderLease.objects.exists()
     assert draft.recipients.filter(status=RecipientStatus.SUBMITTED).count() == 1
     with pytest.raises(ApplicationError, match="cancelled; it cannot be resumed"):
-        services.campaign_resume(campaign=draft, user_id=None)
+        controls.campaign_resume(campaign=draft, user_id=None)
 
 
 def test_resume_rechecks_the_media_and_refuses_when_it_expired(
     draft: Campaign,
 ) -> None:
-    services.campaign_start(campaign=draft, user_id=None)
-    services.campaign_pause(campaign=draft, user_id=None)
+    controls.campaign_start(campaign=draft, user_id=None)
+    controls.campaign_pause(campaign=draft, user_id=None)
     ProviderMedia.objects.update(state=MediaState.EXPIRED)
     with pytest.raises(ApplicationError, match="no media id"):
-        services.campaign_resume(campaign=draft, user_id=None)
+        controls.campaign_resume(campaign=draft, user_id=None)
     assert draft.state == CampaignState.PAUSED
 
 
@@ -171,7 +171,7 @@ def test_retry_failed_by_code_previews_then_sends_again_a_completed_campaign(
 
 
 def test_retry_is_refused_for_a_cancelled_campaign(draft: Campaign) -> None:
-    services.campaign_cancel(campaign=draft, user_id=None)
+    controls.campaign_cancel(campaign=draft, user_id=None)
     with pytest.raises(ApplicationError, match="cannot be retried"):
         retries.campaign_retry_failed(campaign=draft, user_id=None)
 
@@ -205,7 +205,7 @@ def test_an_operator_resolves_unknown_recipients(draft: Campaign) -> None:
 def test_unknown_rows_of_a_cancelled_campaign_cannot_be_sent_again(
     draft: Campaign,
 ) -> None:
-    services.campaign_cancel(campaign=draft, user_id=None)
+    controls.campaign_cancel(campaign=draft, user_id=None)
     draft.recipients.update(status=RecipientStatus.UNKNOWN)
     with pytest.raises(ApplicationError, match="cancelled: nothing would send"):
         retries.recipients_resolve_unknown(

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from campaigns.lifecycle.preflight import campaign_preflight
 from campaigns.models import Campaign, RecipientStatus
-from campaigns.preflight import campaign_preflight
 from gupshup_admin.simulator import Simulator
 from media_library.models import MediaState
 

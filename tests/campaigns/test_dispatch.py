@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from campaigns import services
 from campaigns.dispatch import sender
+from campaigns.lifecycle import controls
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -52,7 +52,7 @@ def run_senders(campaign: Campaign, rounds: int = 20, *, finish: bool = True) ->
 
 def start(campaign: Campaign, settings: Any) -> None:
     settings.CAMPAIGN_SENDERS = 1
-    services.campaign_start(campaign=campaign, user_id=None)
+    controls.campaign_start(campaign=campaign, user_id=None)
 
 
 def statuses(campaign: Campaign) -> dict[str, str]:
@@ -201,7 +201,7 @@ def test_a_cancel_mid_batch_cancels_the_claimed_rows_not_yet_sent(
     def send_then_cancel(*args: Any) -> Any:
         answer = real(*args)
         if Campaign.objects.get().state == CampaignState.RUNNING:
-            services.campaign_cancel(campaign=Campaign.objects.get(), user_id=None)
+            controls.campaign_cancel(campaign=Campaign.objects.get(), user_id=None)
         return answer
 
     monkeypatch.setattr(sender, "_request", send_then_cancel)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from campaigns import services
 from campaigns.dispatch import sender
+from campaigns.lifecycle import controls
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -85,7 +85,7 @@ def test_an_answer_about_the_app_pauses_the_campaign_marks_the_app_and_fails_nob
     campaign = sim_campaign(phones=phones(5), kind=kind)
     campaign.created_by = User.objects.create(username="m", email="m@example.com")
     campaign.save()
-    services.campaign_start(campaign=campaign, user_id=None)
+    controls.campaign_start(campaign=campaign, user_id=None)
     break_app(sim)
 
     run_sender(campaign)

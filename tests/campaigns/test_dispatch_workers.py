@@ -25,8 +25,8 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from campaigns import services
 from campaigns.dispatch import recovery
+from campaigns.lifecycle import controls
 from campaigns.models import (
     Campaign,
     CampaignState,
@@ -206,7 +206,7 @@ def start_run(sim: Simulator, pool: WorkerPool, settings: Any) -> Campaign:
     campaign = sim_campaign(phones=mixed_phones(), app=app)
     for number in range(WORKERS):
         pool.start(f"w{number}")
-    services.campaign_start(campaign=campaign, user_id=None)
+    controls.campaign_start(campaign=campaign, user_id=None)
     return campaign
 
 
@@ -302,7 +302,7 @@ def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
         app = sim_app(rate_per_minute=3000)
         SendRateBucket.objects.create(app=app, tokens=50.0)  # one batch takes all
         campaign = sim_campaign(phones=[first, hang, *rest], app=app)
-        services.campaign_start(campaign=campaign, user_id=None)
+        controls.campaign_start(campaign=campaign, user_id=None)
         worker_pool.start("w0")
         wait_for(
             lambda: any(r["fault"] == "hang" for r in sim.requests()),

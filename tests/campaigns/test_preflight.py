@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from campaigns.lifecycle.preflight import campaign_preflight
 from campaigns.models import Campaign, Recipient
-from campaigns.preflight import campaign_preflight
 from gupshup_admin.models import (
     HealthStatus,
     PartnerApp,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from campaigns.preflight import campaign_preflight
+from campaigns.lifecycle.preflight import campaign_preflight
 from gupshup_admin import app_sync
 from gupshup_admin.simulator import DEMO, Simulator
 from tests.factories import phones, sim_campaign

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from campaigns import services
 from campaigns.dispatch import recovery
+from campaigns.lifecycle import controls
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -28,7 +28,7 @@ def running(db: None, settings: Any) -> Campaign:
     settings.CAMPAIGN_SENDERS = 2
     settings.CAMPAIGN_STALE_SECONDS = 60
     campaign = sim_campaign(phones=phones(4))
-    services.campaign_start(campaign=campaign, user_id=None)
+    controls.campaign_start(campaign=campaign, user_id=None)
     return campaign
 
 

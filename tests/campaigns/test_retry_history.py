@@ -13,7 +13,8 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import reports, retries
+from campaigns import reports
+from campaigns.lifecycle import retries
 from campaigns.models import Campaign, Recipient, RecipientStatus
 from campaigns.statuses.receiving import webhooks_drain
 from gupshup_admin.models import ApiExchange

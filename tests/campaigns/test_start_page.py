@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from campaigns import drafts
+from campaigns.lifecycle import drafts
 from tests.personas import persona
 from tests.roles.world import World, build_world
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from campaigns import drafts, imports
+from campaigns import imports
+from campaigns.lifecycle import drafts
 from campaigns.models import ApprovalState, Campaign, CampaignKind
 from tests.e2e.conftest import PASSWORD, banner, login, screenshot
 from tests.factories import phones, sim_app, sim_template

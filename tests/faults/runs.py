@@ -24,7 +24,7 @@ from django.db import connection
 from django.db.utils import InterfaceError, OperationalError
 from django.urls import reverse
 
-from campaigns import services
+from campaigns.lifecycle import controls
 from campaigns.models import (
     Campaign,
     CampaignState,
@@ -81,7 +81,7 @@ def start_campaign(
     for number in range(WORKERS):
         pool.start(f"w{number}")
     pool.run("tick", "campaigns_tick", "--every", "0.5")
-    services.campaign_start(campaign=campaign, user_id=None)
+    controls.campaign_start(campaign=campaign, user_id=None)
     return campaign
 
 

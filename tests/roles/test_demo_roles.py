@@ -11,8 +11,8 @@ from django.core.management import call_command
 
 from audit.models import AuditAction
 from audit.selectors import audit_events_for
+from campaigns.lifecycle.controls import campaign_start
 from campaigns.models import ApprovalState, Campaign
-from campaigns.services import campaign_start
 from gupshup_admin.simulator import Simulator
 
 

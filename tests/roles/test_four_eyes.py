@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
-from campaigns import approvals, drafts, imports, services
+from campaigns import imports
+from campaigns.lifecycle import approvals, controls, drafts
 from campaigns.models import (
     ApprovalState,
     Campaign,
@@ -84,7 +85,7 @@ def approve(campaign: Campaign, who: User) -> Campaign:
 
 
 def start(campaign: Campaign, who: User) -> Campaign:
-    services.campaign_start(campaign=campaign, user_id=who.pk)
+    controls.campaign_start(campaign=campaign, user_id=who.pk)
     campaign.refresh_from_db()
     return campaign
 

@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from PIL import Image
 
-from campaigns import drafts, imports
+from campaigns import imports
+from campaigns.lifecycle import drafts
 from campaigns.models import (
     Campaign,
     CampaignKind,

@@ -13,7 +13,8 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image, ImageDraw
 
-from campaigns import approvals, drafts, imports
+from campaigns import imports
+from campaigns.lifecycle import approvals, drafts
 from campaigns.models import Campaign, CampaignKind
 from gupshup_admin import app_sync
 from gupshup_admin.models import PartnerApp, Template

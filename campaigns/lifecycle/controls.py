@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from campaigns.approvals import (
+from campaigns.dispatch.sender import campaign_complete
+from campaigns.lifecycle.approvals import (
     campaign_approval_check,
     campaign_approval_recheck_locked,
 )
-from campaigns.dispatch.sender import campaign_complete
+from campaigns.lifecycle.preflight import Preflight, campaign_preflight
 from campaigns.models import (
     Campaign,
     CampaignState,
@@ -30,7 +31,6 @@ from campaigns.models import (
     RecipientStatus,
     SenderLease,
 )
-from campaigns.preflight import Preflight, campaign_preflight
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.taskutils import enqueue_at, enqueue_on_commit
 from media_library import services as media_services

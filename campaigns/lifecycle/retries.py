@@ -18,6 +18,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import AuditAction
+from campaigns.lifecycle.controls import (
+    STARTABLE,
+    campaign_audit,
+    campaign_checked,
+    campaign_go,
+    campaign_senders_start,
+    transition_refused,
+)
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -25,14 +33,6 @@ from campaigns.models import (
     Recipient,
     RecipientStatus,
     SendAttempt,
-)
-from campaigns.services import (
-    STARTABLE,
-    campaign_audit,
-    campaign_checked,
-    campaign_go,
-    campaign_senders_start,
-    transition_refused,
 )
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.providers.failure_codes import failure_explained

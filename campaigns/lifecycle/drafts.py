@@ -9,7 +9,7 @@ from django.db import transaction
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from campaigns.approvals import campaign_approval_void
+from campaigns.lifecycle.approvals import campaign_approval_void
 from campaigns.models import Campaign
 from gupshup_admin.models import PartnerApp, Template
 from media_library.models import MediaFile
