@@ -30,7 +30,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         django_setup(Path(tmp), migrate=True)
         from campaigns.models import Campaign, CampaignKind
-        from campaigns.recipients_csv import recipients_import_csv
+        from campaigns.recipients.csv_rows import recipients_import_csv
         from gupshup_admin.models import PartnerApp, Template
         from media_library.models import MediaFile
 

@@ -17,10 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns import imports
 from campaigns.forms import PasteForm, UploadForm
 from campaigns.lifecycle import controls, retries
 from campaigns.models import Campaign, CampaignState, RecipientImport
+from campaigns.recipients import loading
 from campaigns.views import campaign_detail_url
 from gupshup_admin.access import permission_required
 from gupshup_admin.exceptions import ApplicationError
@@ -81,7 +81,7 @@ def recipients_upload(request: HttpRequest, pk: int) -> HttpResponse:
     def load(
         campaign: Campaign, user_id: int | None, data: dict[str, Any]
     ) -> RecipientImport:
-        return imports.recipients_import(
+        return loading.recipients_import(
             campaign=campaign,
             fileobj=data["file"],
             filename=data["file"].name or "upload.csv",
@@ -98,7 +98,7 @@ def recipients_paste(request: HttpRequest, pk: int) -> HttpResponse:
     def load(
         campaign: Campaign, user_id: int | None, data: dict[str, Any]
     ) -> RecipientImport:
-        return imports.recipients_import_pasted(
+        return loading.recipients_import_pasted(
             campaign=campaign,
             text=data["numbers"],
             user_id=user_id,

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import Q, QuerySet
 
-from campaigns.csvsafe import spreadsheet_safe
 from campaigns.models import Campaign, Recipient, RecipientStatus, SendAttempt
+from gupshup_admin.spreadsheets import spreadsheet_safe
 
 S = RecipientStatus
 # The export's columns, and the fields they come from, in order.

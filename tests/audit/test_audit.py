@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_events_for
-from campaigns import imports
 from campaigns.lifecycle import approvals, controls, drafts, retries
 from campaigns.models import Campaign, CampaignKind, CampaignState, RecipientStatus
+from campaigns.recipients import loading
 from gupshup_admin import app_sync
 from gupshup_admin import services as app_services
 from gupshup_admin.models import CommBoxChannel, PartnerApp
@@ -53,7 +53,7 @@ def campaign_by(author: User, count: int = 4) -> Campaign:
         media_file=ready_media(app),
     )
     lines = "\n".join(f"{p},Asha,10%" for p in phones(count))
-    imports.recipients_import_pasted(campaign=campaign, text=lines, user_id=author.pk)
+    loading.recipients_import_pasted(campaign=campaign, text=lines, user_id=author.pk)
     return campaign
 
 

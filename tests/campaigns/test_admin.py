@@ -10,7 +10,6 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
-from campaigns.imports import recipients_import_pasted
 from campaigns.models import (
     Campaign,
     CampaignState,
@@ -18,6 +17,7 @@ from campaigns.models import (
     RecipientStatus,
     SenderLease,
 )
+from campaigns.recipients.loading import recipients_import_pasted
 from gupshup_admin.models import HealthStatus, PartnerApp
 from tests.factories import phones, sim_campaign
 

@@ -9,8 +9,12 @@ import io
 import pytest
 from django.contrib.auth.models import User
 
-from campaigns.imports import pasted_to_csv, recipients_import, recipients_import_pasted
 from campaigns.models import Campaign, CampaignState, RecipientImport
+from campaigns.recipients.loading import (
+    pasted_to_csv,
+    recipients_import,
+    recipients_import_pasted,
+)
 from gupshup_admin.exceptions import ApplicationError
 
 GOOD_AND_BAD = (

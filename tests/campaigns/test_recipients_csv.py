@@ -8,7 +8,7 @@ import io
 import pytest
 
 from campaigns.models import Campaign, CampaignState, Recipient
-from campaigns.recipients_csv import recipients_import_csv
+from campaigns.recipients.csv_rows import recipients_import_csv
 from gupshup_admin.exceptions import ApplicationError
 
 

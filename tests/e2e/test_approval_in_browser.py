@@ -9,9 +9,9 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from campaigns import imports
 from campaigns.lifecycle import drafts
 from campaigns.models import ApprovalState, Campaign, CampaignKind
+from campaigns.recipients import loading
 from tests.e2e.conftest import PASSWORD, banner, login, screenshot
 from tests.factories import phones, sim_app, sim_template
 from tests.personas import persona
@@ -33,7 +33,7 @@ def _campaign(author: Any) -> Campaign:
         f"{phone},{NAMES[i % len(NAMES)]},{10 + 5 * (i % 4)}%"
         for i, phone in enumerate(phones(240))
     ]
-    imports.recipients_import_pasted(
+    loading.recipients_import_pasted(
         campaign=campaign, text="\n".join(rows), user_id=author.pk
     )
     return campaign

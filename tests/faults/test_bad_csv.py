@@ -24,8 +24,8 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns import imports
 from campaigns.models import Campaign, RecipientImport
+from campaigns.recipients import loading
 from gupshup_admin.exceptions import ApplicationError
 from tests.factories import phones, sim_campaign
 from tests.faults.profile import BAD_INPUT
@@ -217,7 +217,7 @@ class Outcome:
 def _through_the_service(campaign: Campaign, case: CsvCase, tally: Tally) -> Outcome:
     tally.files[case.kind] += 1
     try:
-        record = imports.recipients_import(
+        record = loading.recipients_import(
             campaign=campaign,
             fileobj=io.BytesIO(case.data),
             filename="bad.csv",

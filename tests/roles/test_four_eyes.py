@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
-from campaigns import imports
 from campaigns.lifecycle import approvals, controls, drafts
 from campaigns.models import (
     ApprovalState,
@@ -26,6 +25,7 @@ from campaigns.models import (
     CampaignState,
     Recipient,
 )
+from campaigns.recipients import loading
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.models import Template
 from media_library.models import MediaFile, ProviderMedia
@@ -60,7 +60,7 @@ def campaign_by(author: User, count: int, *, start: int = 1) -> Campaign:
 
 
 def load(campaign: Campaign, who: User, count: int, *, start: int = 1) -> None:
-    imports.recipients_import_pasted(
+    loading.recipients_import_pasted(
         campaign=campaign, text=pasted(phones(count, start=start)), user_id=who.pk
     )
 

@@ -11,7 +11,6 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from PIL import Image
 
-from campaigns import imports
 from campaigns.lifecycle import drafts
 from campaigns.models import (
     Campaign,
@@ -20,6 +19,7 @@ from campaigns.models import (
     RecipientImport,
     WebhookEvent,
 )
+from campaigns.recipients import loading
 from gupshup_admin.models import (
     ApiExchange,
     CommBoxChannel,
@@ -75,7 +75,7 @@ def build_world(author: User) -> World:
         template=sim_template(app),
         media_file=upload.media_file,
     )
-    loaded = imports.recipients_import_pasted(
+    loaded = loading.recipients_import_pasted(
         campaign=campaign,
         text="+919000018888,Asha,20%\n+919000028888,Ravi,10%\n12345,Bad,1%",
         user_id=author.pk,

@@ -13,9 +13,9 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image, ImageDraw
 
-from campaigns import imports
 from campaigns.lifecycle import approvals, drafts
 from campaigns.models import Campaign, CampaignKind
+from campaigns.recipients import loading
 from gupshup_admin import app_sync
 from gupshup_admin.models import PartnerApp, Template
 from gupshup_admin.simulator import DEMO
@@ -73,7 +73,7 @@ class Command(BaseCommand):
             media_file=upload.media_file,
         )
         with CSV.open("rb") as fh:
-            record = imports.recipients_import(
+            record = loading.recipients_import(
                 campaign=campaign, fileobj=fh, filename=CSV.name, user_id=author
             )
         summary = (

@@ -17,7 +17,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from campaigns.lifecycle.approvals import campaign_approval_void
 from campaigns.models import Campaign, RecipientImport
-from campaigns.recipients_csv import PHONE_HEADERS, recipients_import_csv
+from campaigns.recipients.csv_rows import PHONE_HEADERS, recipients_import_csv
 from gupshup_admin.exceptions import ApplicationError
 
 PASTED_NAME = "pasted list"

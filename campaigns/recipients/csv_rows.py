@@ -17,10 +17,10 @@ from typing import IO
 from django.conf import settings
 from django.db import connection, transaction
 
-from campaigns.csvsafe import spreadsheet_safe
 from campaigns.models import Campaign, CampaignState, Recipient
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.phones import InvalidPhoneNumber, to_e164
+from gupshup_admin.spreadsheets import spreadsheet_safe
 
 PHONE_HEADERS = ("phone", "mobile", "number", "msisdn", "destination", "whatsapp", "to")
 DELIMITERS = ",;\t|"
