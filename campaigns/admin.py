@@ -11,7 +11,6 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns import recipients_export
 from campaigns.admin_history import (  # also registers the WebhookEvent admin
     CHANGE_LIST_TEMPLATE,
     EstimatedCountPaginator,
@@ -25,6 +24,7 @@ from campaigns.models import (
     Recipient,
     RecipientImport,
 )
+from campaigns.reporting import export
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.roles import SEND
 
@@ -220,7 +220,7 @@ class RecipientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # answered by an index, where three ILIKE '%…%' would scan every row.
         if not search_term.strip():
             return queryset, False
-        return queryset.filter(recipients_export.recipient_search(search_term)), False
+        return queryset.filter(export.recipient_search(search_term)), False
 
     def lookup_allowed(
         self, lookup: str, value: str, request: HttpRequest | None = None

@@ -19,8 +19,8 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
-from campaigns import timeline
 from campaigns.models import RefusedCallback, SendAttempt, StatusEvent, WebhookEvent
+from campaigns.reporting import timeline
 from gupshup_admin.admin.base import ReadOnlyAdmin
 
 CHANGE_LIST_TEMPLATE = "campaigns/report_change_list.html"

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from campaigns.lifecycle import approvals
 from campaigns.lifecycle.preflight import campaign_preflight
 from campaigns.models import Campaign, CampaignKind
-from campaigns.selectors import campaign_approval_samples
+from campaigns.reporting.samples import campaign_approval_samples
 from campaigns.views import duration_text
 from gupshup_admin.access import permission_required
 from gupshup_admin.exceptions import ApplicationError

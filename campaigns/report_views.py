@@ -14,9 +14,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from campaigns import reports, timeline
 from campaigns.models import Campaign, Recipient, RecipientStatus
-from campaigns.recipients_export import recipients_csv_lines, recipients_filtered
+from campaigns.reporting import reports, timeline
+from campaigns.reporting.export import recipients_csv_lines, recipients_filtered
 from gupshup_admin.access import permission_required
 from gupshup_admin.providers.failure_codes import failure_explained
 from gupshup_admin.roles import EXPORT

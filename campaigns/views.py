@@ -31,8 +31,8 @@ from campaigns.models import (
     Recipient,
     RecipientStatus,
 )
-from campaigns.recipients_export import recipient_search
-from campaigns.selectors import campaign_progress
+from campaigns.reporting.export import recipient_search
+from campaigns.reporting.progress import campaign_progress
 from gupshup_admin.access import permission_required
 
 PAGE_SIZE = 25

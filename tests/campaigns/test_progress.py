@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignState, RecipientStatus, SendAttempt
-from campaigns.selectors import campaign_progress
+from campaigns.reporting.progress import campaign_progress
 from tests.factories import attempt_sent, phones, sim_campaign
 
 

@@ -16,7 +16,6 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import recipients_export, reports
 from campaigns.models import (
     Campaign,
     Recipient,
@@ -24,8 +23,9 @@ from campaigns.models import (
     SendAttempt,
     WebhookEvent,
 )
+from campaigns.reporting import export, reports
+from campaigns.reporting.timeline import recipient_timeline
 from campaigns.statuses.callbacks import webhook_event_process
-from campaigns.timeline import recipient_timeline
 from gupshup_admin.models import ApiExchange, ExchangeOutcome, Provider
 from gupshup_admin.simulator import DEMO
 from gupshup_admin.simulator.magic import FAILURES
@@ -536,7 +536,7 @@ def test_the_export_streams_every_recipient_with_its_status_and_columns(
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert f"campaign-{campaign.pk}-recipients.csv" in response["Content-Disposition"]
     rows = csv_rows(response)
-    assert list(rows[0]) == recipients_export.EXPORT_COLUMNS
+    assert list(rows[0]) == export.EXPORT_COLUMNS
     assert [(r["phone"], r["status"]) for r in rows] == [
         (recipient.phone, "read"),
         ("+919000000002", "pending"),
@@ -553,10 +553,10 @@ def test_the_export_filters_by_status_search_and_error_code(client: Client) -> N
     a, b, c, d = rows_of(campaign)
     Recipient.objects.filter(pk__in=[a.pk, d.pk]).update(error_code="1002")
     Recipient.objects.filter(pk=b.pk).update(error_code="1012")
-    export = page_url("recipients_csv", campaign)
+    csv_url = page_url("recipients_csv", campaign)
 
     def phones_of(**query: str) -> list[str]:
-        return [r["phone"] for r in csv_rows(client.get(export, query))]
+        return [r["phone"] for r in csv_rows(client.get(csv_url, query))]
 
     assert phones_of(status="failed") == [a.phone, b.phone, d.phone]
     assert phones_of(status="failed", code="1002") == [a.phone, d.phone]

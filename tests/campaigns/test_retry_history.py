@@ -13,9 +13,9 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import reports
 from campaigns.lifecycle import retries
 from campaigns.models import Campaign, Recipient, RecipientStatus
+from campaigns.reporting import reports
 from campaigns.statuses.receiving import webhooks_drain
 from gupshup_admin.models import ApiExchange
 from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig

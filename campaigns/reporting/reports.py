@@ -28,7 +28,7 @@ from campaigns.models import (
     RecipientStatus,
     SendAttempt,
 )
-from campaigns.selectors import campaign_failure_groups
+from campaigns.reporting.progress import campaign_failure_groups
 from gupshup_admin.providers.failure_codes import FailureCode, failure_explained
 
 S = RecipientStatus
