@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from campaigns import webhooks
+from campaigns.views import callbacks
 
 app_name = "webhooks"
 urlpatterns = [
-    path("gupshup/<int:app_pk>/", webhooks.gupshup_callback, name="gupshup"),
+    path("gupshup/<int:app_pk>/", callbacks.gupshup_callback, name="gupshup"),
     path(
         "gupshup/<int:app_pk>/<str:token>/",
-        webhooks.gupshup_callback,
+        callbacks.gupshup_callback,
         name="gupshup-token",
     ),
 ]

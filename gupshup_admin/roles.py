@@ -9,7 +9,7 @@ groups, adding what is missing, removing what drifted in). It runs after every
   token hints), no provider exchanges, no callbacks.
 - Approver: watches campaigns, starts/schedules/pauses/resumes/cancels/retries
   them, settles unknown sends, approves campaigns above the threshold (never its
-  own: see campaigns/approvals.py).
+  own: see campaigns/lifecycle/approvals.py).
 - Admin: everything, including apps, channels, tokens, users and groups.
 - Reviewer: reads everything that happened (campaigns, reports, timelines,
   exchanges, callbacks, the audit trail) and exports recipients; changes nothing.

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from campaigns.start import start_page
+from campaigns.views.start import start_page
 
 admin.site.site_header = "Gupshup Admin"
 admin.site.site_title = "Gupshup Admin"

@@ -2,7 +2,7 @@
 
 Every transition is one conditional UPDATE (`filter(state=…).update(…)`), so two
 people (or a person and a worker) pressing buttons at once cannot both win.
-Retrying failed recipients and resolving unknown ones: `campaigns/retries.py`.
+Retrying failed recipients and resolving unknown ones: `retries.py`.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def campaign_start(
     """Start now, or schedule when `scheduled_at` is in the future.
 
     Raises ApplicationError when the campaign needs an approval it does not have
-    (campaigns/approvals.py), naming each failed pre-flight check, or when a late
+    (`approvals.py`), naming each failed pre-flight check, or when a late
     scheduled start needs confirmation.
     """
     return _start(campaign, user_id=user_id, confirm_late=confirm_late)

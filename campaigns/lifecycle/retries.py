@@ -3,7 +3,7 @@
 Whatever is sent again is a new attempt (`SendAttempt`) with ids of its own;
 the earlier attempts keep their history.
 
-Both build on the lifecycle controls in `campaigns/services.py`: a completed
+Both build on the lifecycle controls in `controls.py`: a completed
 campaign runs again after its pre-flight, a running one gets fresh senders.
 """
 

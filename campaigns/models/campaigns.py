@@ -69,8 +69,9 @@ class Campaign(models.Model):
     auth_failures = models.PositiveSmallIntegerField(
         default=0, help_text="Sends refused for authentication in a row."
     )
-    # Four-eyes (campaigns/approvals.py): the latest decision, by whom, and what
-    # was approved: the audience count and a fingerprint of content + audience.
+    # Four-eyes (campaigns/lifecycle/approvals.py): the latest decision, by whom,
+    # and what was approved: the audience count and a fingerprint of content +
+    # audience.
     approval = models.CharField(
         max_length=10, choices=ApprovalState.choices, default=ApprovalState.NONE
     )

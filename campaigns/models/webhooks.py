@@ -1,8 +1,8 @@
 """What comes in from Gupshup: each callback, stored raw, and the drain flag.
 
-The drain (`campaigns/drain.py`) turns delivery statuses into attempts' timelines
-and template changes into the synced templates; the endpoint is
-`campaigns/webhooks.py`.
+The drain (`campaigns/statuses/callbacks.py`) turns delivery statuses into
+attempts' timelines and template changes into the synced templates; the
+endpoint is `campaigns/views/callbacks.py`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A campaign's report for reviewers (selectors): its funnel, its rates over time
 and its failures explained. One recipient's timeline is in `timeline.py`, the
-filtered recipients and their CSV export in `recipients_export.py`.
+filtered recipients and their CSV export in `export.py`.
 
 Every question is one or two grouped queries on indexed columns of one campaign;
 nothing counts a whole table. On a campaign of 600,000 recipients the report

@@ -108,7 +108,7 @@ class AppNotUsableError(ProviderError):
 
     Every call of the app gets the same answer until someone fixes the app, so
     it is never a verdict on a recipient: the app is marked unhealthy and its
-    campaigns pause (campaigns/settle.py). `provider_code` is this project's
+    campaigns pause (campaigns/dispatch/outcomes.py). `provider_code` is this project's
     code for the answer (failure_codes.py, where `about` is "app").
     """
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from campaigns.admin_history import EstimatedCountPaginator
+from campaigns.admin.history import EstimatedCountPaginator
 from campaigns.models import (
     Campaign,
     Recipient,

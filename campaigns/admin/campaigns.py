@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns.admin_history import (  # also registers the WebhookEvent admin
+from campaigns.admin.history import (  # also registers the WebhookEvent admin
     CHANGE_LIST_TEMPLATE,
     EstimatedCountPaginator,
     SendAttemptInline,

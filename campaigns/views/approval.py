@@ -2,7 +2,7 @@
 whether its image stays valid; Approve, or Reject with a reason.
 
 The screen carries the campaign's fingerprint; approving checks it again, so an
-approver approves exactly what they looked at (campaigns/approvals.py).
+approver approves exactly what they looked at (campaigns/lifecycle/approvals.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from campaigns.lifecycle import approvals
 from campaigns.lifecycle.preflight import campaign_preflight
 from campaigns.models import Campaign, CampaignKind
 from campaigns.reporting.samples import campaign_approval_samples
-from campaigns.views import duration_text
+from campaigns.views.campaigns import duration_text
 from gupshup_admin.access import permission_required
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.roles import APPROVE

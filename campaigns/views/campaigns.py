@@ -2,7 +2,7 @@
 with its recipients, pre-flight checks, controls and live progress.
 
 The page's buttons (loading recipients, start, pause, resume, cancel, retry) post
-to `control_views.py`.
+to `views/controls.py`.
 """
 
 from __future__ import annotations

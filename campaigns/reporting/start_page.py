@@ -1,20 +1,14 @@
-"""The start page at `/` (a selector and its view): what the signed-in person
-can act on now, by their role. The marketer's console (a later issue) grows from
-here; the admin index stays for admins."""
+"""What the start page at `/` shows: what the signed-in person can act on now,
+by their role, as counted tiles."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
 from audit.models import AuditAction, AuditEvent
 from campaigns.lifecycle.approvals import Person
@@ -105,14 +99,3 @@ def _waiting_for(user: Person) -> list[int]:
     mine = set(loaded.values_list("campaign_id", flat=True))
     mine |= {int(pk) for pk in edited.values_list("target_id", flat=True)}
     return [pk for pk in pks if pk not in mine]
-
-
-@staff_member_required
-@require_GET
-def start_page(request: HttpRequest) -> HttpResponse:
-    context = {
-        **admin.site.each_context(request),
-        "title": "Start",
-        "tiles": start_tiles(user=request.user),
-    }
-    return render(request, "campaigns/start.html", context)

@@ -21,7 +21,7 @@ from campaigns.forms import PasteForm, UploadForm
 from campaigns.lifecycle import controls, retries
 from campaigns.models import Campaign, CampaignState, RecipientImport
 from campaigns.recipients import loading
-from campaigns.views import campaign_detail_url
+from campaigns.views.campaigns import campaign_detail_url
 from gupshup_admin.access import permission_required
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.roles import APPROVE, SEND
