@@ -19,12 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.db import transaction
 
 SEND = "campaigns.send_campaign"
 APPROVE = "campaigns.approve_campaign"
 EXPORT = "campaigns.export_recipients"
+
+# Whoever a request is from: signed in, or not (permissions say no to the latter).
+Person = User | AnonymousUser
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from gupshup_admin.providers.errors import (
 )
 from gupshup_admin.providers.gupshup import GupshupAppClient, MediaId
 from gupshup_admin.taskutils import enqueue_later, enqueue_on_commit
-from media_library import selectors
+from media_library import selectors, tasks
 from media_library.models import (
     MediaFile,
     MediaState,
@@ -115,8 +115,6 @@ def media_mirror_request(
     Raises ApplicationError, queueing nothing, when an app is not a CAPI app
     (Gupshup would refuse every attempt).
     """
-    from media_library import tasks
-
     refusals = [selectors.mirror_refusal(app=app) for app in apps]
     if any(refusals):
         raise ApplicationError(" ".join(filter(None, refusals)))
@@ -218,8 +216,6 @@ def _upload(row: ProviderMedia, user_id: int | None) -> tuple[str, str, int | No
 
 
 def _mirror_failed(row: ProviderMedia, exc: Exception, user_id: int | None) -> None:
-    from media_library import tasks
-
     message = getattr(exc, "provider_message", "") or str(exc)
     if isinstance(exc, AuthenticationError):
         message = str(exc)  # which credential was refused, and what to do
@@ -253,8 +249,6 @@ def media_refresh_expiring(*, needed_file_ids: Sequence[int] = ()) -> RefreshRes
     """Re-mirror ids that expire soon when their file must stay fresh (marked
     "keep fresh", or named by a scheduled or running campaign); mark the ids that
     are past their expiry as expired."""
-    from media_library import tasks
-
     now = timezone.now()
     expired = ProviderMedia.objects.filter(
         state=MediaState.READY, expires_at__lte=now
@@ -275,8 +269,6 @@ def media_mirror_retry(
     *, media_files: Sequence[MediaFile], user_id: int | None = None
 ) -> int:
     """Queue failed and expired ids of these files again; returns how many."""
-    from media_library import tasks
-
     rows = ProviderMedia.objects.filter(
         media_file__in=media_files, state__in=[MediaState.FAILED, MediaState.EXPIRED]
     ).exclude(partner_app__is_capi=False)  # they would only fail again
@@ -293,8 +285,6 @@ def media_ensure_fresh(
 
     Returns True when a mirror was queued (one already under way is left alone).
     """
-    from media_library import tasks
-
     row, _ = ProviderMedia.objects.get_or_create(media_file=media_file, partner_app=app)
     if row.state == MediaState.UPLOADING:
         return False

@@ -1,12 +1,11 @@
-"""Healing after a worker died: orphaned sends, silent senders, due schedules.
+"""Healing after a worker died: sends it left half-done.
 
-`campaigns_tick` runs from `manage.py campaigns_tick` (a loop in the demo, cron in
-production); every sender also recovers its own campaign's orphans.
+Every sender recovers its own campaign's orphans when its slice starts; the
+tick (`campaigns/lifecycle/tick.py`) does it for all campaigns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -17,14 +16,10 @@ from django.utils import timezone
 from campaigns.dispatch.outcomes import requeue
 from campaigns.models import (
     AttemptStatus,
-    Campaign,
-    CampaignState,
     Recipient,
     RecipientStatus,
     SendAttempt,
 )
-from campaigns.statuses.machine import status_events_match_parked
-from campaigns.statuses.receiving import webhooks_drain_watchdog
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
 
 ORPHAN_MESSAGE = (
@@ -37,7 +32,8 @@ ORPHAN_EXCHANGE_MESSAGE = (
 )
 
 
-def _stale_before(now: datetime | None = None) -> datetime:
+def stale_before(now: datetime | None = None) -> datetime:
+    """Claims and heartbeats older than this belong to a worker that died."""
     return (now or timezone.now()) - timedelta(seconds=settings.CAMPAIGN_STALE_SECONDS)
 
 
@@ -52,7 +48,7 @@ def recipients_recover_orphans(
     are unknown, never re-sent.
     """
     rows = Recipient.objects.filter(
-        status=RecipientStatus.SENDING, claimed_at__lt=_stale_before(now)
+        status=RecipientStatus.SENDING, claimed_at__lt=stale_before(now)
     )
     if campaign_id is not None:
         rows = rows.filter(campaign_id=campaign_id)
@@ -136,42 +132,3 @@ def _unknown(mine: QuerySet[Recipient], attempt: SendAttempt, exchange: int) -> 
             error_message=ORPHAN_EXCHANGE_MESSAGE,
         )
     return settled
-
-
-@dataclass(frozen=True)
-class TickResult:
-    started: int = 0
-    revived: int = 0
-    requeued: int = 0
-    unknown: int = 0
-    matched: int = 0
-    drain_requested: bool = False
-
-    def __str__(self) -> str:
-        drain = ", a drain requested for waiting callbacks"
-        return (
-            f"{self.started} scheduled campaign(s) started, {self.revived} sender(s) "
-            f"revived, {self.requeued} orphaned send(s) re-queued, {self.unknown} "
-            f"marked unknown, {self.matched} parked callback(s) matched"
-            f"{drain if self.drain_requested else ''}"
-        )
-
-
-def campaigns_tick(*, now: datetime | None = None) -> TickResult:
-    """Start due scheduled campaigns, revive silent senders, settle orphans."""
-    from campaigns.lifecycle import controls
-
-    now = now or timezone.now()
-    requeued, unknown = recipients_recover_orphans(now=now)
-    started = 0
-    due = Campaign.objects.filter(state=CampaignState.SCHEDULED, scheduled_at__lte=now)
-    for campaign in due:
-        started += controls.campaign_start_scheduled(campaign=campaign)
-    revived = 0
-    for campaign in Campaign.objects.filter(state=CampaignState.RUNNING):
-        revived += controls.campaign_revive_senders(
-            campaign=campaign, silent_since=_stale_before(now)
-        )
-    matched = status_events_match_parked()
-    drain = webhooks_drain_watchdog(now=now)
-    return TickResult(started, revived, requeued, unknown, matched, drain)

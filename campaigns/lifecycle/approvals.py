@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -35,10 +35,9 @@ from audit.selectors import audit_events_for
 from audit.services import audit_record
 from campaigns.models import ApprovalState, Campaign, CampaignState
 from gupshup_admin.exceptions import ApplicationError
-from gupshup_admin.roles import APPROVE
+from gupshup_admin.roles import APPROVE, Person
 
 DECIDABLE = [CampaignState.DRAFT, CampaignState.SCHEDULED]
-Person = User | AnonymousUser
 
 
 @dataclass(frozen=True)

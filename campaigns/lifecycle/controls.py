@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from campaigns import tasks
 from campaigns.dispatch.sender import campaign_complete
 from campaigns.lifecycle.approvals import (
     campaign_approval_check,
@@ -125,8 +126,6 @@ def _start(
 
 
 def _schedule(campaign: Campaign, user_id: int | None) -> None:
-    from campaigns import tasks
-
     assert campaign.scheduled_at is not None
     with transaction.atomic():
         campaign_approval_recheck_locked(campaign=campaign)
@@ -202,8 +201,6 @@ def campaign_senders_start(
     campaign: Campaign, slots: Iterable[int] | None = None
 ) -> int:
     """Give each slot a fresh token (retiring any older sender) and a task."""
-    from campaigns import tasks
-
     count = 0
     for slot in slots if slots is not None else range(settings.CAMPAIGN_SENDERS):
         token = secrets.token_hex(16)

@@ -11,9 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
-from campaigns.lifecycle.approvals import Person
 from campaigns.models import ApprovalState, Campaign, CampaignState, RecipientImport
-from gupshup_admin.roles import APPROVE
+from gupshup_admin.roles import APPROVE, Person
 from media_library.models import MediaState, ProviderMedia
 
 EXPIRING_WITHIN = timedelta(days=3)

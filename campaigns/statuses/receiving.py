@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from campaigns import tasks
 from campaigns.models import (
     RefusedCallback,
     WebhookDrain,
@@ -164,8 +165,6 @@ def webhooks_drain_request() -> None:
     it is missing anyway, or a requested drain never ran, the tick's
     `webhooks_drain_watchdog` requests one.
     """
-    from campaigns import tasks
-
     flipped = WebhookDrain.objects.filter(pk=1, requested=False).update(
         requested=True, requested_at=timezone.now()
     )
@@ -181,8 +180,6 @@ def webhooks_drain_watchdog(*, now: datetime | None = None) -> bool:
     """Request a drain, whatever the flag says, when callbacks have waited
     longer than DRAIN_STALL_SECONDS (a lost task, a worker that died in a
     drain, a missing flag row). Returns whether it did."""
-    from campaigns import tasks
-
     now = now or timezone.now()
     waited = now - timedelta(seconds=DRAIN_STALL_SECONDS)
     waiting = WebhookEvent.objects.filter(

@@ -26,7 +26,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from campaigns.dispatch import recovery
-from campaigns.lifecycle import controls
+from campaigns.lifecycle import controls, tick
 from campaigns.models import (
     Campaign,
     CampaignState,
@@ -141,7 +141,7 @@ class Run:
                 self.sim.add_app(DEMO.capi_app)
                 self.lifted = True
             if sent and time.monotonic() >= self.next_tick:
-                recovery.campaigns_tick()  # what `campaigns_tick --every 0.5` does
+                tick.campaigns_tick()  # what `campaigns_tick --every 0.5` does
                 self.next_tick = time.monotonic() + 0.5
             time.sleep(0.2)
         return time.monotonic() - started
@@ -317,8 +317,8 @@ def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
         logged = ApiExchange.objects.get(ref=in_flight.exchange_ref)
 
         later = timezone.now() + timedelta(seconds=settings.CAMPAIGN_STALE_SECONDS + 1)
-        tick = recovery.campaigns_tick(now=later)
-        assert (tick.requeued, tick.unknown, tick.revived) == (4, 1, 1)
+        ticked = tick.campaigns_tick(now=later)
+        assert (ticked.requeued, ticked.unknown, ticked.revived) == (4, 1, 1)
         hung.refresh_from_db()
         assert (hung.status, hung.error_code) == (S.UNKNOWN, "worker-stopped")
         assert hung.latest_attempt == in_flight
@@ -343,10 +343,12 @@ def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
     fault_table.record(
         area="Campaign",
         fault="Worker SIGKILLed while its request hangs, holding a claimed batch",
-        tried=f"1 worker killed holding {tick.requeued + tick.unknown} claimed rows",
+        tried=(
+            f"1 worker killed holding {ticked.requeued + ticked.unknown} claimed rows"
+        ),
         outcome=(
-            f"settled from the exchange log: {tick.unknown} request logged → unknown "
-            f"(worker-stopped, exchange closed), {tick.requeued} never requested → "
+            f"settled from the exchange log: {ticked.unknown} request logged → unknown "
+            f"(worker-stopped, exchange closed), {ticked.requeued} never requested → "
             f"pending, sent once by a new worker. Final: {books.words()}"
         ),
         lost=books.lost,

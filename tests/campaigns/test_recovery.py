@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.dispatch import recovery
-from campaigns.lifecycle import controls
+from campaigns.lifecycle import controls, tick
 from campaigns.models import (
     AttemptStatus,
     Campaign,
@@ -134,7 +134,7 @@ def test_the_tick_revives_silent_senders_and_starts_due_campaigns(
         state=CampaignState.SCHEDULED,
         scheduled_at=timezone.now() - timedelta(minutes=1),
     )
-    result = recovery.campaigns_tick()
+    result = tick.campaigns_tick()
     assert (result.started, result.revived) == (1, 1)
     after = dict(
         SenderLease.objects.filter(campaign=running).values_list("slot", "token")
@@ -155,8 +155,8 @@ def test_the_tick_attaches_callbacks_parked_before_their_send_was_written(
     StatusEvent.objects.create(
         partner_app=running.partner_app, status="delivered", gs_id="gs-1"
     )
-    assert recovery.campaigns_tick().matched == 0  # its send is not written yet
+    assert tick.campaigns_tick().matched == 0  # its send is not written yet
     attempt_sent(row, message_id="gs-1")
-    assert recovery.campaigns_tick().matched == 1
+    assert tick.campaigns_tick().matched == 1
     row.refresh_from_db()
     assert row.status == RecipientStatus.DELIVERED

@@ -203,7 +203,7 @@ def test_the_tick_requests_a_drain_for_callbacks_left_waiting(
 
     from django.utils import timezone
 
-    from campaigns.dispatch.recovery import campaigns_tick
+    from campaigns.lifecycle.tick import campaigns_tick
     from campaigns.statuses import receiving
 
     queued: list[Any] = []

@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.utils import OperationalError, ProgrammingError
 from django_tasks_db.management.commands import db_worker as tasks_db_worker
 
-from campaigns.dispatch.recovery import TickResult
+from campaigns.lifecycle.tick import TickResult
 from campaigns.management.commands import campaigns_tick as tick_command
 from campaigns.models import Campaign
 from gupshup_admin.management.commands import db_worker as our_worker

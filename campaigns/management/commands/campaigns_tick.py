@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import connections
 from django.db.utils import InterfaceError, OperationalError
 
-from campaigns.dispatch.recovery import campaigns_tick
+from campaigns.lifecycle.tick import campaigns_tick
 
 
 class Command(BaseCommand):
