@@ -12,5 +12,5 @@
 May import: `campaigns.models`, `gupshup_admin` (models and the callback
 parser), and `campaigns.tasks` (the drain task it enqueues). Nothing else of
 campaigns imports it but the dispatcher (callbacks that beat their send), the
-tick, views, tasks and commands.
+tick, views, tasks and commands; it imports none of them.
 """
