@@ -13,7 +13,6 @@ from django.db.models import Q, QuerySet
 from campaigns.models import Campaign, Recipient, RecipientStatus, SendAttempt
 from gupshup_admin.spreadsheets import spreadsheet_safe
 
-S = RecipientStatus
 # The export's columns, and the fields they come from, in order.
 # The ids and the submission time are those of the latest attempt.
 EXPORT = [
@@ -34,7 +33,7 @@ def recipients_filtered(
     number (with or without +, spaces, dashes) or a whole message id or wamid of
     any of its attempts."""
     rows = Recipient.objects.filter(campaign=campaign)
-    if status in S.values:
+    if status in RecipientStatus.values:
         rows = rows.filter(status=status)
     if code is not None:
         rows = rows.filter(error_code=code)

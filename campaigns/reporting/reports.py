@@ -31,18 +31,26 @@ from campaigns.models import (
 from campaigns.reporting.progress import campaign_failure_groups
 from gupshup_admin.providers.failure_codes import FailureCode, failure_explained
 
-S = RecipientStatus
-A = AttemptStatus
 # A funnel is cumulative: a recipient that was read was also delivered, sent and
 # submitted, whatever callbacks were lost on the way. Recipients are counted by
 # their latest attempt; "submitted" means Gupshup accepted it, so a message
 # WhatsApp failed afterwards (131049…) was submitted, and failed.
-ACCEPTED = [S.SUBMITTED, S.ENQUEUED, S.SENT, S.DELIVERED, S.READ]
+ACCEPTED = [
+    RecipientStatus.SUBMITTED,
+    RecipientStatus.ENQUEUED,
+    RecipientStatus.SENT,
+    RecipientStatus.DELIVERED,
+    RecipientStatus.READ,
+]
 FUNNEL: list[tuple[str, str, list[str]]] = [
-    ("submitted", "Submitted", [*ACCEPTED, S.FAILED]),
-    ("sent", "Sent", [S.SENT, S.DELIVERED, S.READ]),
-    ("delivered", "Delivered", [S.DELIVERED, S.READ]),
-    ("read", "Read", [S.READ]),
+    ("submitted", "Submitted", [*ACCEPTED, RecipientStatus.FAILED]),
+    (
+        "sent",
+        "Sent",
+        [RecipientStatus.SENT, RecipientStatus.DELIVERED, RecipientStatus.READ],
+    ),
+    ("delivered", "Delivered", [RecipientStatus.DELIVERED, RecipientStatus.READ]),
+    ("read", "Read", [RecipientStatus.READ]),
 ]
 FINE_SPAN = timedelta(hours=6)  # longer campaigns are bucketed by the hour
 MAX_BUCKETS = 120
@@ -79,12 +87,19 @@ class Funnel:
     @property
     def side(self) -> list[FunnelStep]:
         """Outside the funnel: failed, unknown, not sent yet, cancelled."""
-        waiting = self.count(S.PENDING) + self.count(S.SENDING)
+        waiting = self.count(RecipientStatus.PENDING) + self.count(
+            RecipientStatus.SENDING
+        )
         rows = [
-            ("failed", "Failed", self.count(S.FAILED), "failed"),
-            ("unknown", "Outcome unknown", self.count(S.UNKNOWN), "unknown"),
+            ("failed", "Failed", self.count(RecipientStatus.FAILED), "failed"),
+            (
+                "unknown",
+                "Outcome unknown",
+                self.count(RecipientStatus.UNKNOWN),
+                "unknown",
+            ),
             ("waiting", "Not sent yet", waiting, ""),
-            ("cancelled", "Cancelled", self.count(S.CANCELLED), ""),
+            ("cancelled", "Cancelled", self.count(RecipientStatus.CANCELLED), ""),
         ]
         return [
             FunnelStep(
@@ -131,7 +146,7 @@ def campaign_funnel(*, campaign: Campaign) -> Funnel:
         steps=steps,
         counts=counts,
         attempts=reached["total"],
-        failed_after_submission=accepted.get(S.FAILED, 0),
+        failed_after_submission=accepted.get(RecipientStatus.FAILED, 0),
         attempt_counts={"failed": reached["failed"], "unknown": reached["unknown"]},
     )
 
@@ -158,9 +173,13 @@ def _attempts_reached(campaign: Campaign) -> dict[str, int]:
         reached["submitted"] += row["accepted"]
         reached["delivered"] += row["delivered"]
         reached["read"] += row["read"]
-        if row["status"] in (A.SENT, A.DELIVERED, A.READ):
+        if row["status"] in (
+            AttemptStatus.SENT,
+            AttemptStatus.DELIVERED,
+            AttemptStatus.READ,
+        ):
             reached["sent"] += row["n"]
-        if row["status"] in (A.FAILED, A.UNKNOWN):
+        if row["status"] in (AttemptStatus.FAILED, AttemptStatus.UNKNOWN):
             reached[row["status"]] += row["n"]
     return reached
 
@@ -209,12 +228,19 @@ class Rates:
 _SERIES: list[tuple[str, Q, str]] = [
     (
         "submitted",
-        Q(status__in=[*ACCEPTED, S.FAILED], latest_attempt__submitted_at__isnull=False),
+        Q(
+            status__in=[*ACCEPTED, RecipientStatus.FAILED],
+            latest_attempt__submitted_at__isnull=False,
+        ),
         "latest_attempt__submitted_at",
     ),
-    ("delivered", Q(status__in=[S.DELIVERED, S.READ]), "latest_attempt__delivered_at"),
-    ("read", Q(status=S.READ), "latest_attempt__read_at"),
-    ("failed", Q(status=S.FAILED), "latest_attempt__failed_at"),
+    (
+        "delivered",
+        Q(status__in=[RecipientStatus.DELIVERED, RecipientStatus.READ]),
+        "latest_attempt__delivered_at",
+    ),
+    ("read", Q(status=RecipientStatus.READ), "latest_attempt__read_at"),
+    ("failed", Q(status=RecipientStatus.FAILED), "latest_attempt__failed_at"),
 ]
 
 

@@ -33,8 +33,6 @@ from tests.gupshup_admin.payloads import (
     login_ok,
 )
 
-A = AuditAction
-
 
 def trail(target: Any) -> list[tuple[str, str]]:
     """(action, actor name) of the target's lines, oldest first."""
@@ -72,15 +70,15 @@ def test_a_campaigns_life_is_written_down_with_who_did_each_step(
     controls.campaign_resume(campaign=campaign, user_id=bela.pk)
     controls.campaign_cancel(campaign=campaign, user_id=arjun.pk)
     assert trail(campaign) == [
-        (A.CAMPAIGN_CREATED, "maya"),
-        (A.RECIPIENTS_IMPORTED, "maya"),
-        (A.CAMPAIGN_APPROVED, "arjun"),
-        (A.CAMPAIGN_STARTED, "bela"),
-        (A.CAMPAIGN_PAUSED, "arjun"),
-        (A.CAMPAIGN_RESUMED, "bela"),
-        (A.CAMPAIGN_CANCELLED, "arjun"),
+        (AuditAction.CAMPAIGN_CREATED, "maya"),
+        (AuditAction.RECIPIENTS_IMPORTED, "maya"),
+        (AuditAction.CAMPAIGN_APPROVED, "arjun"),
+        (AuditAction.CAMPAIGN_STARTED, "bela"),
+        (AuditAction.CAMPAIGN_PAUSED, "arjun"),
+        (AuditAction.CAMPAIGN_RESUMED, "bela"),
+        (AuditAction.CAMPAIGN_CANCELLED, "arjun"),
     ]
-    approved = AuditEvent.objects.get(action=A.CAMPAIGN_APPROVED)
+    approved = AuditEvent.objects.get(action=AuditAction.CAMPAIGN_APPROVED)
     assert approved.summary == "Approved for 4 recipient(s)."
     assert approved.target_label == "Spring sale"
     assert approved.target_type == "campaigns.campaign"
@@ -90,7 +88,7 @@ def test_a_refused_transition_writes_nothing(maya: User, arjun: User) -> None:
     campaign = campaign_by(maya)
     with pytest.raises(Exception, match="cannot be paused"):
         controls.campaign_pause(campaign=campaign, user_id=arjun.pk)
-    assert A.CAMPAIGN_PAUSED not in [action for action, _ in trail(campaign)]
+    assert AuditAction.CAMPAIGN_PAUSED not in [action for action, _ in trail(campaign)]
 
 
 def test_retries_resolutions_and_rejections_are_written_down(
@@ -112,9 +110,12 @@ def test_retries_resolutions_and_rejections_are_written_down(
     retries.campaign_retry_failed(campaign=campaign, codes=["131049"], user_id=arjun.pk)
     lines = audit_events_for(target=campaign).order_by("pk")
     summaries = {line.action: line.summary for line in lines}
-    assert summaries[A.CAMPAIGN_REJECTED] == "Rejected: Wrong image."
-    assert summaries[A.UNKNOWNS_RESOLVED] == "1 unknown send(s) resolved as failed."
-    assert summaries[A.CAMPAIGN_RETRIED] == (
+    assert summaries[AuditAction.CAMPAIGN_REJECTED] == "Rejected: Wrong image."
+    assert (
+        summaries[AuditAction.UNKNOWNS_RESOLVED]
+        == "1 unknown send(s) resolved as failed."
+    )
+    assert summaries[AuditAction.CAMPAIGN_RETRIED] == (
         "3 failed recipient(s) sent again (131049)."
     )
 
@@ -132,8 +133,8 @@ def test_a_scheduled_start_is_written_down_as_the_systems(
     campaign.refresh_from_db()
     assert controls.campaign_start_scheduled(campaign=campaign)
     assert trail(campaign)[-2:] == [
-        (A.CAMPAIGN_SCHEDULED, "arjun"),
-        (A.CAMPAIGN_STARTED, "system"),
+        (AuditAction.CAMPAIGN_SCHEDULED, "arjun"),
+        (AuditAction.CAMPAIGN_STARTED, "system"),
     ]
     assert AuditEvent.objects.filter(
         summary__startswith="Started on schedule."
@@ -191,7 +192,9 @@ def test_an_admin_who_pastes_a_token_is_written_down_with_its_hint_only(
         url,
         app_form(partner_email="p@example.com", new_partner_secret=PARTNER_SECRET),
     )
-    lines = AuditEvent.objects.filter(action=A.APP_SECRETS_CHANGED).order_by("pk")
+    lines = AuditEvent.objects.filter(action=AuditAction.APP_SECRETS_CHANGED).order_by(
+        "pk"
+    )
     assert [(line.actor, line.summary) for line in lines] == [
         (ada, "App token pasted sk_…16a1."),
         (ada, "Partner client secret set …t-42."),
@@ -216,8 +219,8 @@ def test_a_cleared_token_and_a_changed_channel_key_are_written_down(
     )  # the same key again changes nothing
     summaries = list(AuditEvent.objects.order_by("pk").values_list("action", "summary"))
     assert summaries == [
-        (A.APP_SECRETS_CHANGED, "App token cleared."),
-        (A.CHANNEL_KEY_CHANGED, f"API key set {channel.api_key_hint}."),
+        (AuditAction.APP_SECRETS_CHANGED, "App token cleared."),
+        (AuditAction.CHANNEL_KEY_CHANGED, f"API key set {channel.api_key_hint}."),
     ]
     assert key not in str(list(AuditEvent.objects.values()))
 
@@ -231,7 +234,7 @@ def test_a_fetched_token_is_written_down_with_its_hint(
         app_services.partner_app_fetch_token(
             app=partner_app_with_credentials, user_id=ada.pk
         )
-    line = AuditEvent.objects.get(action=A.APP_TOKEN_FETCHED)
+    line = AuditEvent.objects.get(action=AuditAction.APP_TOKEN_FETCHED)
     assert line.actor == ada
     assert line.summary == "App token fetched sk_…b7a6."
     stored = str(list(AuditEvent.objects.values()))
@@ -246,7 +249,7 @@ def test_registering_the_callback_is_written_down_without_its_secret(
     with Simulator() as sim:
         settings.GUPSHUP_API_BASE = sim.base_url
         app_sync.partner_app_register_callback(app=app, user_id=ada.pk)
-    line = AuditEvent.objects.get(action=A.APP_CALLBACK_REGISTERED)
+    line = AuditEvent.objects.get(action=AuditAction.APP_CALLBACK_REGISTERED)
     assert line.actor == ada
     assert f"/webhooks/gupshup/{app.pk}/" in line.summary
     assert app.callback_secret not in str(list(AuditEvent.objects.values()))
@@ -269,7 +272,7 @@ def test_the_trail_cannot_be_edited_or_deleted_even_by_a_superuser(
     assert AuditEvent.objects.filter(pk=line.pk).exists()
     listing = client.get(
         reverse("admin:audit_auditevent_changelist"),
-        {"action": A.CAMPAIGN_CREATED},
+        {"action": AuditAction.CAMPAIGN_CREATED},
     )
     assert listing.status_code == 200
     assert "Campaign created" in listing.content.decode()

@@ -48,7 +48,6 @@ from tests.workers import (
     wait_for,
 )
 
-S = RecipientStatus
 WORKERS = 4
 READ_TIMEOUT = 2.0  # well above a loaded machine's answer times
 STALE_SECONDS = 6.0  # > connect (1 s) + read (2 s) timeouts
@@ -148,7 +147,9 @@ class Run:
 
     def kill_one_holding_claims(self) -> None:
         """Once a fifth is settled, SIGKILL a worker that holds claimed rows."""
-        open_ = self.campaign.recipients.filter(status__in=[S.PENDING, S.SENDING])
+        open_ = self.campaign.recipients.filter(
+            status__in=[RecipientStatus.PENDING, RecipientStatus.SENDING]
+        )
         if self.total - open_.count() < self.total / 5:
             return
         found = self._worker_with_claims()
@@ -158,7 +159,7 @@ class Run:
         self.pool.kill(name)
         self.killed = name
         held = self.campaign.recipients.filter(
-            status=S.SENDING, claimed_by__startswith=f"{prefix}-"
+            status=RecipientStatus.SENDING, claimed_by__startswith=f"{prefix}-"
         )
         self.orphans = [
             Orphan(pk, _exchange_for(pk, claim))
@@ -167,9 +168,9 @@ class Run:
         self.pool.start("w-replacement")
 
     def _worker_with_claims(self) -> tuple[str, str] | None:
-        claims = self.campaign.recipients.filter(status=S.SENDING).values_list(
-            "claimed_by", flat=True
-        )
+        claims = self.campaign.recipients.filter(
+            status=RecipientStatus.SENDING
+        ).values_list("claimed_by", flat=True)
         prefixes = {claim.split("-", 1)[0] for claim in claims}
         running = DBTaskResult.objects.filter(
             status=TaskResultStatus.RUNNING, task_path__endswith=".send_campaign"
@@ -236,23 +237,31 @@ def check_recipient(
     accepted = [r for r in requests if r["accepted"]]
     said = f"{row.phone}: {row.status} {row.error_code} {row.error_message!r}"
     assert len(accepted) <= 1, f"sent {len(accepted)} times: {said}"
-    assert row.status in (S.SUBMITTED, S.UNKNOWN, S.FAILED), said
-    if row.status == S.SUBMITTED:
+    assert row.status in (
+        RecipientStatus.SUBMITTED,
+        RecipientStatus.UNKNOWN,
+        RecipientStatus.FAILED,
+    ), said
+    if row.status == RecipientStatus.SUBMITTED:
         latest = row.latest_attempt
         assert latest is not None, said
         assert accepted and accepted[0]["message_id"] == latest.message_id, said
     else:
         assert row.error_code and row.error_message, f"no reason: {said}"
-    if row.status == S.FAILED:
+    if row.status == RecipientStatus.FAILED:
         assert not accepted and row.error_code != "429", said
     if orphan is not None:
         # Settled by the exchange log: logged → unknown, never logged → sent later.
         assert (row.error_code == "worker-stopped") == orphan.had_exchange, said
         if orphan.had_exchange:
             return
-    expected = {"0408": S.UNKNOWN, "0502": S.UNKNOWN, "0500": S.FAILED}
-    assert row.status == expected.get(row.phone[-4:], S.SUBMITTED), said
-    if row.status == S.UNKNOWN:
+    expected = {
+        "0408": RecipientStatus.UNKNOWN,
+        "0502": RecipientStatus.UNKNOWN,
+        "0500": RecipientStatus.FAILED,
+    }
+    assert row.status == expected.get(row.phone[-4:], RecipientStatus.SUBMITTED), said
+    if row.status == RecipientStatus.UNKNOWN:
         assert accepted, said  # the simulator has it: resending would double it
 
 
@@ -263,7 +272,7 @@ def check_throttling(
     assert faults["rate_limited"] >= 3 and faults["magic_429"] >= 4, faults
     for row in rows:
         if row.phone.endswith("0429") and row.error_code != "worker-stopped":
-            assert row.status == S.SUBMITTED
+            assert row.status == RecipientStatus.SUBMITTED
     bucket = SendRateBucket.objects.get(app=campaign.partner_app)
     assert bucket.throttle_count >= 1
 
@@ -311,7 +320,9 @@ def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
         )
         worker_pool.kill("w0")
         status = dict(campaign.recipients.values_list("phone", "status"))
-        assert status == {first: S.SUBMITTED} | dict.fromkeys([hang, *rest], S.SENDING)
+        assert status == {first: RecipientStatus.SUBMITTED} | dict.fromkeys(
+            [hang, *rest], RecipientStatus.SENDING
+        )
         hung = campaign.recipients.get(phone=hang)
         in_flight = SendAttempt.objects.get(recipient=hung)
         logged = ApiExchange.objects.get(ref=in_flight.exchange_ref)
@@ -320,7 +331,10 @@ def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
         ticked = tick.campaigns_tick(now=later)
         assert (ticked.requeued, ticked.unknown, ticked.revived) == (4, 1, 1)
         hung.refresh_from_db()
-        assert (hung.status, hung.error_code) == (S.UNKNOWN, "worker-stopped")
+        assert (hung.status, hung.error_code) == (
+            RecipientStatus.UNKNOWN,
+            "worker-stopped",
+        )
         assert hung.latest_attempt == in_flight
         in_flight.refresh_from_db()
         assert (in_flight.status, in_flight.exchange_id) == ("unknown", logged.pk)
@@ -338,7 +352,9 @@ def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
         )
     assert sent == Counter([first, hang, *rest])
     status = dict(campaign.recipients.values_list("phone", "status"))
-    assert status == {hang: S.UNKNOWN} | dict.fromkeys([first, *rest], S.SUBMITTED)
+    assert status == {hang: RecipientStatus.UNKNOWN} | dict.fromkeys(
+        [first, *rest], RecipientStatus.SUBMITTED
+    )
     books = account(campaign, sim)  # the hung request's exchange is settled too
     fault_table.record(
         area="Campaign",
@@ -367,7 +383,7 @@ def test_recovery_spares_a_row_its_live_worker_touched_after_the_scan(
     row = campaign.recipients.get()
     stale = timezone.now() - timedelta(seconds=120)
     Recipient.objects.filter(pk=row.pk).update(
-        status=S.SENDING, claimed_at=stale, claimed_by="live-worker"
+        status=RecipientStatus.SENDING, claimed_at=stale, claimed_by="live-worker"
     )
     attempt = SendAttempt.objects.create(
         recipient=row,
@@ -388,5 +404,5 @@ def test_recovery_spares_a_row_its_live_worker_touched_after_the_scan(
     monkeypatch.setattr(recovery, "ApiExchange", TouchedMeanwhile)
     recovery.recipients_recover_orphans()
     row.refresh_from_db()
-    assert (row.status, row.claimed_by) == (S.SENDING, "live-worker")
+    assert (row.status, row.claimed_by) == (RecipientStatus.SENDING, "live-worker")
     assert SendAttempt.objects.filter(pk=attempt.pk).exists()

@@ -34,7 +34,6 @@ from gupshup_admin.simulator.payloads import SentMessage
 from tests.factories import attempt_sent, phones, sim_campaign
 from tests.payloads import message_bodies
 
-S = RecipientStatus
 NUMBERS = phones(3)
 
 
@@ -85,12 +84,14 @@ def test_every_order_drained_as_one_batch_ends_read_with_a_full_timeline(
     for order in itertools.permutations(bodies(message(0), fmt)):
         StatusEvent.objects.all().delete()
         SendAttempt.objects.update(status=AttemptStatus.SUBMITTED, wamid="")
-        Recipient.objects.update(status=S.SUBMITTED)
+        Recipient.objects.update(status=RecipientStatus.SUBMITTED)
         store(campaign, [*order, order[0]])  # and one duplicate
         assert webhooks_drain() == 5
         row = sent_to(0)
-        assert (row.status, row.wamid) == (S.READ, "wamid.batch0000"), order
-        assert row.recipient.status == S.READ
+        assert (row.status, row.wamid) == (RecipientStatus.READ, "wamid.batch0000"), (
+            order
+        )
+        assert row.recipient.status == RecipientStatus.READ
         timeline = list(row.events.values_list("status", flat=True))
         assert timeline == ["enqueued", "sent", "delivered", "read"]
     assert not WebhookEvent.objects.exclude(state=WebhookState.PROCESSED).exists()
@@ -103,7 +104,7 @@ def test_a_failure_in_a_batch_is_terminal_and_keeps_the_providers_code(
     store(campaign, [failed, enqueued])
     webhooks_drain()
     row = sent_to(1).recipient
-    assert (row.status, row.error_code) == (S.FAILED, "131026")
+    assert (row.status, row.error_code) == (RecipientStatus.FAILED, "131026")
     assert row.error_message == "Message undeliverable"
 
 
@@ -114,7 +115,7 @@ def test_events_without_gsid_match_by_a_wamid_learned_in_the_same_batch(
     store(campaign, [read, delivered, enqueued])
     webhooks_drain()
     row = sent_to(2)
-    assert (row.status, row.wamid) == (S.READ, "wamid.batch0002")
+    assert (row.status, row.wamid) == (RecipientStatus.READ, "wamid.batch0002")
     assert not StatusEvent.objects.filter(attempt=None).exists()
     store(campaign, [sent])  # a week later: matched by the remembered wamid
     webhooks_drain()
@@ -126,21 +127,21 @@ def test_an_unknown_send_and_a_parked_event_in_one_batch(campaign: Campaign) -> 
         status=AttemptStatus.UNKNOWN, message_id=""
     )
     Recipient.objects.filter(phone=NUMBERS[0]).update(
-        status=S.UNKNOWN, error_message="read timeout"
+        status=RecipientStatus.UNKNOWN, error_message="read timeout"
     )
     unknown_enqueued, *_ = bodies(message(0))
     _, _, delivered, _ = bodies(message(1), drop_gsid=True)
     store(campaign, [unknown_enqueued, delivered, *bodies(message(2))])
     webhooks_drain()
     resolved = Recipient.objects.get(phone=NUMBERS[0])
-    assert (resolved.status, resolved.error_message) == (S.ENQUEUED, "")
+    assert (resolved.status, resolved.error_message) == (RecipientStatus.ENQUEUED, "")
     assert sent_to(0).recipient == resolved
-    assert sent_to(2).status == S.READ
+    assert sent_to(2).status == RecipientStatus.READ
     parked = WebhookEvent.objects.get(state=WebhookState.PARKED)
     assert json.loads(parked.body)["payload"]["type"] == "delivered"
     store(campaign, bodies(message(1))[:1])  # reveals the wamid
     webhooks_drain()
-    assert sent_to(1).status == S.DELIVERED
+    assert sent_to(1).status == RecipientStatus.DELIVERED
     assert not WebhookEvent.objects.filter(state=WebhookState.PARKED).exists()
 
 
@@ -155,7 +156,7 @@ def test_a_batch_that_breaks_falls_back_to_one_by_one_and_loses_nothing(
     )
     store(campaign, [*bodies(message(0)), "{not json"])
     webhooks_drain()
-    assert sent_to(0).recipient.status == S.READ
+    assert sent_to(0).recipient.status == RecipientStatus.READ
     states = list(WebhookEvent.objects.order_by("pk").values_list("state", flat=True))
     assert states == [WebhookState.PROCESSED] * 4 + [WebhookState.INVALID]
 
@@ -167,16 +168,18 @@ def test_an_attempt_moved_by_someone_else_meanwhile_still_ends_right(
 
     def and_another_drain(rows: list[StatusEvent], **kwargs: Any) -> Any:
         # Between this batch's read and its UPDATE another drain moves the rows.
-        SendAttempt.objects.filter(message_id=gs_id(0)).update(status=S.SENT)
-        Recipient.objects.filter(phone=NUMBERS[0]).update(status=S.SENT)
+        SendAttempt.objects.filter(message_id=gs_id(0)).update(
+            status=RecipientStatus.SENT
+        )
+        Recipient.objects.filter(phone=NUMBERS[0]).update(status=RecipientStatus.SENT)
         return real(rows, **kwargs)
 
     monkeypatch.setattr(StatusEvent.objects, "bulk_create", and_another_drain)
     enqueued, _sent, delivered, _ = bodies(message(0))
     store(campaign, [enqueued, delivered])
     webhooks_drain()
-    assert sent_to(0).status == S.DELIVERED
-    assert sent_to(0).recipient.status == S.DELIVERED
+    assert sent_to(0).status == RecipientStatus.DELIVERED
+    assert sent_to(0).recipient.status == RecipientStatus.DELIVERED
 
 
 def test_a_batch_of_200_callbacks_takes_a_handful_of_queries(
@@ -199,7 +202,9 @@ def test_a_batch_of_200_callbacks_takes_a_handful_of_queries(
     events = list(WebhookEvent.objects.select_related("partner_app").order_by("pk"))
     with django_assert_max_num_queries(25), transaction.atomic():
         callbacks.webhook_events_process_batch(events=events)
-    assert set(campaign.recipients.values_list("status", flat=True)) == {S.READ}
+    assert set(campaign.recipients.values_list("status", flat=True)) == {
+        RecipientStatus.READ
+    }
     assert StatusEvent.objects.count() == 200
 
 

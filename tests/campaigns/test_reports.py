@@ -32,7 +32,6 @@ from gupshup_admin.simulator.magic import FAILURES
 from gupshup_admin.simulator.payloads import SentMessage, v2_body
 from tests.factories import attempt_sent, phones, sim_campaign
 
-S = RecipientStatus
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 GS_ID = "28e59926-60d5-41ed-beee-931ef168a966"
 WAMID = "wamid.HBgMOTE4ODg2OTEyMjI3FQIAERgSQzY0"
@@ -57,10 +56,10 @@ def with_statuses(*statuses: str) -> Campaign:
     "refused" failed when the request was answered)."""
     campaign = sim_campaign(phones=phones(len(statuses)))
     for row, status in zip(campaign.recipients.order_by("pk"), statuses, strict=True):
-        if status in (S.PENDING, S.CANCELLED):
+        if status in (RecipientStatus.PENDING, RecipientStatus.CANCELLED):
             Recipient.objects.filter(pk=row.pk).update(status=status)
         elif status == "refused":
-            attempt_sent(row, status=S.FAILED, error_code="400")
+            attempt_sent(row, status=RecipientStatus.FAILED, error_code="400")
         else:
             attempt_sent(row, status=status, message_id=f"gs-{row.pk}")
     return campaign
@@ -92,9 +91,18 @@ def test_the_funnel_counts_a_read_message_as_delivered_sent_and_submitted_too(
     db: None,
 ) -> None:
     campaign = with_statuses(
-        S.READ, S.READ, S.DELIVERED, S.SENT, S.ENQUEUED, S.SUBMITTED,
-        S.FAILED, "refused", S.UNKNOWN, S.PENDING, S.CANCELLED,
-    )  # fmt: skip
+        RecipientStatus.READ,
+        RecipientStatus.READ,
+        RecipientStatus.DELIVERED,
+        RecipientStatus.SENT,
+        RecipientStatus.ENQUEUED,
+        RecipientStatus.SUBMITTED,
+        RecipientStatus.FAILED,
+        "refused",
+        RecipientStatus.UNKNOWN,
+        RecipientStatus.PENDING,
+        RecipientStatus.CANCELLED,
+    )
 
     funnel = reports.campaign_funnel(campaign=campaign)
 
@@ -113,10 +121,14 @@ def test_the_funnel_counts_recipients_by_their_latest_attempt_with_attempts_besi
 ) -> None:
     campaign = sim_campaign(phones=phones(2))
     retried, once = rows_of(campaign)
-    attempt_sent(retried, status=S.FAILED, message_id="gs-1", error_code="131049")
-    attempt_sent(retried, status=S.READ, message_id="gs-2")
+    attempt_sent(
+        retried, status=RecipientStatus.FAILED, message_id="gs-1", error_code="131049"
+    )
+    attempt_sent(retried, status=RecipientStatus.READ, message_id="gs-2")
     milestones(retried, delivered_at=T0, read_at=T0)
-    attempt_sent(once, status=S.FAILED, message_id="gs-3", error_code="131049")
+    attempt_sent(
+        once, status=RecipientStatus.FAILED, message_id="gs-3", error_code="131049"
+    )
 
     funnel = reports.campaign_funnel(campaign=campaign)
 
@@ -133,7 +145,13 @@ def test_the_funnel_counts_recipients_by_their_latest_attempt_with_attempts_besi
 
 
 def test_the_charts_totals_are_the_funnels_numbers(db: None) -> None:
-    campaign = with_statuses(S.READ, S.DELIVERED, S.SUBMITTED, S.FAILED, "refused")
+    campaign = with_statuses(
+        RecipientStatus.READ,
+        RecipientStatus.DELIVERED,
+        RecipientStatus.SUBMITTED,
+        RecipientStatus.FAILED,
+        "refused",
+    )
     read, delivered, *_ = rows_of(campaign)
     # A read whose delivered callback was lost counts as delivered when read.
     milestones(read, read_at=T0)
@@ -149,7 +167,7 @@ def test_the_charts_totals_are_the_funnels_numbers(db: None) -> None:
             counts["submitted"],
             counts["delivered"],
             counts["read"],
-            funnel.count(S.FAILED),
+            funnel.count(RecipientStatus.FAILED),
         )
         == (4, 2, 1, 2)
     )
@@ -171,7 +189,9 @@ def test_an_empty_campaign_has_an_empty_funnel_and_no_rates(db: None) -> None:
 def test_rates_count_each_minute_with_the_quiet_minutes_filled_with_zeros(
     db: None,
 ) -> None:
-    campaign = with_statuses(S.READ, S.DELIVERED, S.FAILED)
+    campaign = with_statuses(
+        RecipientStatus.READ, RecipientStatus.DELIVERED, RecipientStatus.FAILED
+    )
     first, second, third = rows_of(campaign)
     milestones(
         first,
@@ -204,9 +224,9 @@ def test_rates_count_each_minute_with_the_quiet_minutes_filled_with_zeros(
 def test_an_earlier_attempt_is_not_counted_in_the_rates(db: None) -> None:
     campaign = sim_campaign(phones=phones(1))
     (row,) = rows_of(campaign)
-    attempt_sent(row, status=S.FAILED, message_id="gs-1")
+    attempt_sent(row, status=RecipientStatus.FAILED, message_id="gs-1")
     milestones(row, submitted_at=T0, failed_at=T0)
-    attempt_sent(row, status=S.DELIVERED, message_id="gs-2")
+    attempt_sent(row, status=RecipientStatus.DELIVERED, message_id="gs-2")
     milestones(row, submitted_at=T0 + timedelta(minutes=5), delivered_at=T0)
 
     totals = reports.campaign_rates(campaign=campaign).totals
@@ -217,7 +237,7 @@ def test_an_earlier_attempt_is_not_counted_in_the_rates(db: None) -> None:
 def test_a_long_campaign_is_counted_by_the_hour_and_merged_to_the_bucket_limit(
     db: None,
 ) -> None:
-    campaign = with_statuses(*[S.SUBMITTED] * 11)
+    campaign = with_statuses(*[RecipientStatus.SUBMITTED] * 11)
     for hour, row in enumerate(rows_of(campaign)):
         milestones(row, submitted_at=T0 + timedelta(hours=hour, minutes=20))
 
@@ -233,7 +253,12 @@ def test_a_long_campaign_is_counted_by_the_hour_and_merged_to_the_bucket_limit(
 
 
 def test_failures_are_grouped_by_code_and_explained_in_plain_words(db: None) -> None:
-    campaign = with_statuses(S.FAILED, S.FAILED, S.FAILED, S.READ)
+    campaign = with_statuses(
+        RecipientStatus.FAILED,
+        RecipientStatus.FAILED,
+        RecipientStatus.FAILED,
+        RecipientStatus.READ,
+    )
     a, b, c, _ = rows_of(campaign)
     Recipient.objects.filter(pk__in=[a.pk, b.pk]).update(
         error_code="1002", error_message="Number Does Not Exists On WhatsApp"
@@ -389,7 +414,7 @@ def test_a_failed_status_in_the_timeline_says_what_it_means(db: None) -> None:
     (history,) = recipient_timeline(recipient=recipient)
 
     failed = history.entries[-1]
-    assert failed.event is not None and failed.event.status == S.FAILED
+    assert failed.event is not None and failed.event.status == RecipientStatus.FAILED
     assert failed.explanation is not None
     assert failed.explanation.meaning == "The number is not on WhatsApp."
 
@@ -452,7 +477,7 @@ def test_the_report_page_draws_the_funnel_and_the_rates_and_explains_failures(
     html = page.content.decode()
     assert '<li data-step="read">' in html and 'class="rate-chart"' in html
     funnel = page.context["funnel"]
-    assert funnel.total == 2 and funnel.count(S.READ) == 1
+    assert funnel.total == 2 and funnel.count(RecipientStatus.READ) == 1
     assert [f.code for f in page.context["failures"]] == ["1002"]
     assert "The number is not on WhatsApp." in html
     assert "Remove it from your list." in html
@@ -492,32 +517,38 @@ def test_a_slow_report_is_kept_a_minute_and_counted_again_on_request(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reports, "SLOW_REPORT_SECONDS", 0.0)  # every one is slow
-    campaign = with_statuses(S.READ, S.PENDING)
+    campaign = with_statuses(RecipientStatus.READ, RecipientStatus.PENDING)
     url = page_url("report", campaign)
     first = client.get(url)
-    campaign.recipients.filter(status=S.PENDING).update(status=S.READ)
+    campaign.recipients.filter(status=RecipientStatus.PENDING).update(
+        status=RecipientStatus.READ
+    )
 
     kept = client.get(url)
     fresh = client.get(url, {"fresh": "1"})
 
     assert not first.context["report"].cached
     assert kept.context["report"].cached
-    assert kept.context["funnel"].count(S.READ) == 1  # as counted the first time
+    assert (
+        kept.context["funnel"].count(RecipientStatus.READ) == 1
+    )  # as counted the first time
     assert b'id="count-again"' in kept.content
-    assert fresh.context["funnel"].count(S.READ) == 2
+    assert fresh.context["funnel"].count(RecipientStatus.READ) == 2
     assert not fresh.context["report"].cached
 
 
 def test_a_quick_report_is_counted_anew_on_every_load(client: Client) -> None:
-    campaign = with_statuses(S.READ, S.PENDING)
+    campaign = with_statuses(RecipientStatus.READ, RecipientStatus.PENDING)
     url = page_url("report", campaign)
     client.get(url)
-    campaign.recipients.filter(status=S.PENDING).update(status=S.READ)
+    campaign.recipients.filter(status=RecipientStatus.PENDING).update(
+        status=RecipientStatus.READ
+    )
 
     again = client.get(url)
 
     assert not again.context["report"].cached
-    assert again.context["funnel"].count(S.READ) == 2
+    assert again.context["funnel"].count(RecipientStatus.READ) == 2
 
 
 # --- the export --------------------------------------------------------------------
@@ -549,7 +580,12 @@ def test_the_export_streams_every_recipient_with_its_status_and_columns(
 
 
 def test_the_export_filters_by_status_search_and_error_code(client: Client) -> None:
-    campaign = with_statuses(S.FAILED, S.FAILED, S.READ, S.FAILED)
+    campaign = with_statuses(
+        RecipientStatus.FAILED,
+        RecipientStatus.FAILED,
+        RecipientStatus.READ,
+        RecipientStatus.FAILED,
+    )
     a, b, c, d = rows_of(campaign)
     Recipient.objects.filter(pk__in=[a.pk, d.pk]).update(error_code="1002")
     Recipient.objects.filter(pk=b.pk).update(error_code="1012")
@@ -570,7 +606,9 @@ def test_exported_cells_that_look_like_formulas_cannot_run_in_a_spreadsheet(
 ) -> None:
     campaign = sim_campaign(phones=phones(1))
     campaign.recipients.update(
-        status=S.FAILED, error_message='=HYPERLINK("http://x")', params=["@SUM(1)"]
+        status=RecipientStatus.FAILED,
+        error_message='=HYPERLINK("http://x")',
+        params=["@SUM(1)"],
     )
 
     row = csv_rows(client.get(page_url("recipients_csv", campaign)))[0]

@@ -42,7 +42,6 @@ from gupshup_admin.simulator import DEMO, Simulator
 from tests.factories import sim_app, sim_campaign
 from tests.workers import WorkerPool, sent_twice
 
-S = RecipientStatus
 T = TypeVar("T")
 WORKERS = 2
 READ_TIMEOUT = 2.0
@@ -57,7 +56,7 @@ RUN_ENV = {
     "CAMPAIGN_SEND_MAX_RETRIES": "3",
     "CAMPAIGN_SENDERS": str(WORKERS),
 }
-OPEN = (S.PENDING, S.SENDING)
+OPEN = (RecipientStatus.PENDING, RecipientStatus.SENDING)
 DEADLINE_SECONDS = 60.0
 
 
@@ -196,7 +195,7 @@ def attempt_refs(recipient_pks: list[int]) -> list[str]:
 
 def _check_row(row: Recipient, accepted: list[dict[str, Any]]) -> None:
     said = f"{row.phone}: {row.status} {row.error_code} {row.error_message!r}"
-    if row.status in (S.FAILED, S.UNKNOWN):
+    if row.status in (RecipientStatus.FAILED, RecipientStatus.UNKNOWN):
         assert row.error_code and row.error_message, f"no reason: {said}"
     if accepted:
         # The message id the simulator handed out is the one the latest attempt
@@ -204,6 +203,8 @@ def _check_row(row: Recipient, accepted: list[dict[str, Any]]) -> None:
         latest = row.latest_attempt
         message_id = latest.message_id if latest is not None else ""
         assert message_id in ("", accepted[0]["message_id"]), said
-        assert message_id or row.status == S.UNKNOWN, said
+        assert message_id or row.status == RecipientStatus.UNKNOWN, said
     else:
-        assert row.status in (S.FAILED, S.CANCELLED), f"never accepted: {said}"
+        assert row.status in (RecipientStatus.FAILED, RecipientStatus.CANCELLED), (
+            f"never accepted: {said}"
+        )

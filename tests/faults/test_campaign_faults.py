@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from campaigns.models import RecipientStatus
 from gupshup_admin.models import ApiExchange, SendRateBucket
 from gupshup_admin.simulator import Simulator, magic
 from tests.factories import phones
 from tests.faults.runs import (
     READ_TIMEOUT,
     WORKERS,
-    S,
     account,
     attempt_refs,
     settle,
@@ -56,7 +56,7 @@ def test_a_lost_answer_makes_the_send_unknown_never_resent_then_its_callback_set
     campaign = start_campaign(
         sim=sim, pool=worker_pool, settings=settings, live_url=live_url, phones=audience
     )
-    settle(campaign, sim, worker_pool, {S.READ: len(audience)})
+    settle(campaign, sim, worker_pool, {RecipientStatus.READ: len(audience)})
 
     books = account(campaign, sim)
     faulty = [r for r in books.requests if r["fault"] == fault]
@@ -97,10 +97,15 @@ def test_a_5xx_storm_is_retried_with_backoff_and_gives_up_with_a_reason(
     campaign = start_campaign(
         sim=sim, pool=worker_pool, settings=settings, live_url=live_url, phones=audience
     )
-    settle(campaign, sim, worker_pool, {S.READ: 30, S.FAILED: 10})
+    settle(
+        campaign,
+        sim,
+        worker_pool,
+        {RecipientStatus.READ: 30, RecipientStatus.FAILED: 10},
+    )
 
     books = account(campaign, sim)
-    failed = campaign.recipients.filter(status=S.FAILED)
+    failed = campaign.recipients.filter(status=RecipientStatus.FAILED)
     assert set(failed.values_list("phone", flat=True)) == set(groups[4])
     for row in failed:
         assert row.error_code == "500"
@@ -111,8 +116,9 @@ def test_a_5xx_storm_is_retried_with_backoff_and_gives_up_with_a_reason(
         fault="5xx storm: every first send answered 500, then fewer until recovery",
         tried=f"{books.answered(500)} answers 500 to {books.audience} recipients",
         outcome=(
-            f"retried with backoff; {books.statuses[S.READ]} sent once the provider "
-            f'recovered, {failed.count()} failed "Gave up after 4 attempts: …" '
+            f"retried with backoff; {books.statuses[RecipientStatus.READ]} sent once "
+            f"the provider recovered, {failed.count()} failed "
+            '"Gave up after 4 attempts: …" '
             "(500 four times). Final: " + books.words()
         ),
         lost=books.lost,
@@ -136,7 +142,7 @@ def test_a_429_storm_pauses_and_slows_the_app_and_fails_nobody(
     campaign = start_campaign(
         sim=sim, pool=worker_pool, settings=settings, live_url=live_url, phones=audience
     )
-    settle(campaign, sim, worker_pool, {S.READ: len(audience)})
+    settle(campaign, sim, worker_pool, {RecipientStatus.READ: len(audience)})
 
     books = account(campaign, sim)
     refused = books.answered(429)

@@ -24,14 +24,13 @@ from django_tasks_db.management.commands import db_worker as tasks_db_worker
 
 from campaigns.lifecycle.tick import TickResult
 from campaigns.management.commands import campaigns_tick as tick_command
-from campaigns.models import Campaign
+from campaigns.models import Campaign, RecipientStatus
 from gupshup_admin.management.commands import db_worker as our_worker
 from gupshup_admin.simulator import Simulator
 from tests.factories import phones
 from tests.faults.runs import (
     OPEN,
     WORKERS,
-    S,
     account,
     retrying,
     settle,
@@ -90,7 +89,7 @@ def test_a_database_restart_mid_campaign_loses_nobody_and_sends_nobody_twice(
         campaign,
         sim,
         worker_pool,
-        {S.READ: len(audience)},
+        {RecipientStatus.READ: len(audience)},
         during=restart_once_a_quarter_is_sent,
     )
 
