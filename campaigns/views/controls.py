@@ -1,13 +1,14 @@
 """The campaign page's buttons: load recipients (a CSV upload or pasted numbers,
 and the rejected rows back as CSV), then start, pause, resume, cancel and retry.
 
-Every POST calls one service, shows an ApplicationError as it is, and redirects
-back to the page (post/redirect/get).
+Every button is a `campaign_button`: it calls one service, shows an
+ApplicationError as it is, and redirects back to the page (post/redirect/get).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import admin, messages
@@ -39,73 +40,76 @@ def _errors(form: Form) -> str:
     )
 
 
-def _act(
-    request: HttpRequest,
-    pk: int,
-    run: Callable[[Campaign, int | None], str],
-    anchor: str = "",
-) -> HttpResponse:
-    """Call one service for the campaign; report its result or its refusal."""
-    campaign = get_object_or_404(Campaign, pk=pk)
-    try:
-        text = run(campaign, request.user.pk)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, text)
-    return redirect(campaign_detail_url(pk, anchor))
+Pressed = Callable[[HttpRequest, Campaign], "str | HttpResponse"]
+ButtonView = Callable[[HttpRequest, int], HttpResponse]
 
 
-Load = Callable[[Campaign, int | None, dict[str, Any]], RecipientImport]
+def campaign_button(anchor: str = "") -> Callable[[Pressed], ButtonView]:
+    """A button of the campaign page: the view gets the campaign, calls one
+    service and returns what to tell the person (or a page of its own, such as
+    a confirmation). An ApplicationError is shown as it is; either way it
+    redirects back to the page, at `anchor` (post/redirect/get)."""
+
+    def decorator(pressed: Pressed) -> ButtonView:
+        @wraps(pressed)
+        def view(request: HttpRequest, pk: int) -> HttpResponse:
+            campaign = get_object_or_404(Campaign, pk=pk)
+            try:
+                said = pressed(request, campaign)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                if isinstance(said, HttpResponse):
+                    return said
+                messages.success(request, said)
+            return redirect(campaign_detail_url(pk, anchor))
+
+        return view
+
+    return decorator
 
 
-def _load(request: HttpRequest, pk: int, form: Form, load: Load) -> HttpResponse:
-    """Validate the form, then load its recipients with one service call."""
+def _cleaned(form: Form) -> dict[str, Any]:
+    """The form's data, or an ApplicationError naming each field's errors."""
     if not form.is_valid():
-        messages.error(request, _errors(form))
-        return redirect(campaign_detail_url(pk, "recipients"))
+        raise ApplicationError(_errors(form))
+    return form.cleaned_data
 
-    def run(campaign: Campaign, user_id: int | None) -> str:
-        record = load(campaign, user_id, form.cleaned_data)
-        return (
-            f"Loaded {record.filename}: {record.accepted} accepted, "
-            f"{record.rejected} rejected, {record.duplicates} duplicate(s) dropped."
-        )
 
-    return _act(request, pk, run, "recipients")
+def _loaded(record: RecipientImport) -> str:
+    return (
+        f"Loaded {record.filename}: {record.accepted} accepted, "
+        f"{record.rejected} rejected, {record.duplicates} duplicate(s) dropped."
+    )
 
 
 @permission_required(LOAD, doing="load recipients")
 @require_POST
-def recipients_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    def load(
-        campaign: Campaign, user_id: int | None, data: dict[str, Any]
-    ) -> RecipientImport:
-        return loading.recipients_import(
-            campaign=campaign,
-            fileobj=data["file"],
-            filename=data["file"].name or "upload.csv",
-            user_id=user_id,
-            region=data["region"],
-        )
-
-    return _load(request, pk, UploadForm(request.POST, request.FILES), load)
+@campaign_button("recipients")
+def recipients_upload(request: HttpRequest, campaign: Campaign) -> str:
+    data = _cleaned(UploadForm(request.POST, request.FILES))
+    record = loading.recipients_import(
+        campaign=campaign,
+        fileobj=data["file"],
+        filename=data["file"].name or "upload.csv",
+        user_id=request.user.pk,
+        region=data["region"],
+    )
+    return _loaded(record)
 
 
 @permission_required(LOAD, doing="load recipients")
 @require_POST
-def recipients_paste(request: HttpRequest, pk: int) -> HttpResponse:
-    def load(
-        campaign: Campaign, user_id: int | None, data: dict[str, Any]
-    ) -> RecipientImport:
-        return loading.recipients_import_pasted(
-            campaign=campaign,
-            text=data["numbers"],
-            user_id=user_id,
-            region=data["region"],
-        )
-
-    return _load(request, pk, PasteForm(request.POST), load)
+@campaign_button("recipients")
+def recipients_paste(request: HttpRequest, campaign: Campaign) -> str:
+    data = _cleaned(PasteForm(request.POST))
+    record = loading.recipients_import_pasted(
+        campaign=campaign,
+        text=data["numbers"],
+        user_id=request.user.pk,
+        region=data["region"],
+    )
+    return _loaded(record)
 
 
 @permission_required("campaigns.view_recipientimport", doing="see recipient imports")
@@ -123,57 +127,50 @@ def rejected_csv(request: HttpRequest, pk: int, import_pk: int) -> HttpResponse:
 
 @permission_required(SEND, doing="start campaigns")
 @require_POST
-def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
-    confirm_late = request.POST.get("confirm_late") == "1"
-
-    def run(campaign: Campaign, user_id: int | None) -> str:
-        controls.campaign_start(
-            campaign=campaign, user_id=user_id, confirm_late=confirm_late
+@campaign_button()
+def campaign_start(request: HttpRequest, campaign: Campaign) -> str:
+    controls.campaign_start(
+        campaign=campaign,
+        user_id=request.user.pk,
+        confirm_late=request.POST.get("confirm_late") == "1",
+    )
+    if campaign.state == CampaignState.SCHEDULED:
+        assert campaign.scheduled_at is not None
+        when = formats.date_format(
+            timezone.localtime(campaign.scheduled_at), "DATETIME_FORMAT"
         )
-        if campaign.state == CampaignState.SCHEDULED:
-            assert campaign.scheduled_at is not None
-            when = formats.date_format(
-                timezone.localtime(campaign.scheduled_at), "DATETIME_FORMAT"
-            )
-            return f"{campaign} is scheduled to start at {when}."
-        return f"{campaign} started."
-
-    return _act(request, pk, run)
+        return f"{campaign} is scheduled to start at {when}."
+    return f"{campaign} started."
 
 
 @permission_required(SEND, doing="pause campaigns")
 @require_POST
-def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(campaign: Campaign, user_id: int | None) -> str:
-        controls.campaign_pause(campaign=campaign, user_id=user_id)
-        return f"{campaign} paused: senders stop before their next message."
-
-    return _act(request, pk, run)
+@campaign_button()
+def campaign_pause(request: HttpRequest, campaign: Campaign) -> str:
+    controls.campaign_pause(campaign=campaign, user_id=request.user.pk)
+    return f"{campaign} paused: senders stop before their next message."
 
 
 @permission_required(SEND, doing="resume campaigns")
 @require_POST
-def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(campaign: Campaign, user_id: int | None) -> str:
-        controls.campaign_resume(campaign=campaign, user_id=user_id)
-        return f"{campaign} resumed."
-
-    return _act(request, pk, run)
+@campaign_button()
+def campaign_resume(request: HttpRequest, campaign: Campaign) -> str:
+    controls.campaign_resume(campaign=campaign, user_id=request.user.pk)
+    return f"{campaign} resumed."
 
 
 @permission_required(SEND, doing="cancel campaigns")
 @require_POST
-def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(campaign: Campaign, user_id: int | None) -> str:
-        count = controls.campaign_cancel(campaign=campaign, user_id=user_id)
-        return f"{campaign} cancelled: {count} recipient(s) will not be sent."
-
-    return _act(request, pk, run)
+@campaign_button()
+def campaign_cancel(request: HttpRequest, campaign: Campaign) -> str:
+    count = controls.campaign_cancel(campaign=campaign, user_id=request.user.pk)
+    return f"{campaign} cancelled: {count} recipient(s) will not be sent."
 
 
 @permission_required(SEND, doing="retry failed recipients")
 @require_POST
-def campaign_retry(request: HttpRequest, pk: int) -> HttpResponse:
+@campaign_button("progress")
+def campaign_retry(request: HttpRequest, campaign: Campaign) -> str | HttpResponse:
     """Send the ticked failures again. Those that failed for good are left out;
     an approver may include them, after a page that says how many and why."""
     codes = request.POST.getlist("code")
@@ -185,9 +182,10 @@ def campaign_retry(request: HttpRequest, pk: int) -> HttpResponse:
             "Only an approver may send again to recipients that failed for good "
             "(opted out, not on WhatsApp…).",
         )
-        return redirect(campaign_detail_url(pk, "retry"))
-    if include and codes and confirmed is None:
-        campaign = get_object_or_404(Campaign, pk=pk)
+        return redirect(campaign_detail_url(campaign.pk, "retry"))
+    if not codes:
+        raise ApplicationError("Tick at least one error to send its recipients again.")
+    if include and confirmed is None:
         plan = retries.campaign_retry_preview(
             campaign=campaign, codes=codes, include_permanent=True
         )
@@ -203,27 +201,19 @@ def campaign_retry(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
             }
             return render(request, "campaigns/retry_confirm.html", context)
-
-    def run(campaign: Campaign, user_id: int | None) -> str:
-        if not codes:
-            raise ApplicationError(
-                "Tick at least one error to send its recipients again."
-            )
-        plan = retries.campaign_retry_preview(
-            campaign=campaign, codes=codes, include_permanent=bool(confirmed)
-        )
-        count = retries.campaign_retry_failed(
-            campaign=campaign,
-            codes=codes,
-            user_id=user_id,
-            include_permanent=confirmed or 0,
-        )
-        text = f"{_recipients_text(count)} sent again."
-        if plan.left_out and not confirmed:
-            text += f" {plan.permanent} left out, failed for good ({plan.reasons()})."
-        return text
-
-    return _act(request, pk, run, "progress")
+    plan = retries.campaign_retry_preview(
+        campaign=campaign, codes=codes, include_permanent=bool(confirmed)
+    )
+    count = retries.campaign_retry_failed(
+        campaign=campaign,
+        codes=codes,
+        user_id=request.user.pk,
+        include_permanent=confirmed or 0,
+    )
+    text = f"{_recipients_text(count)} sent again."
+    if plan.left_out and not confirmed:
+        text += f" {plan.permanent} left out, failed for good ({plan.reasons()})."
+    return text
 
 
 def _count(value: str | None) -> int | None:
