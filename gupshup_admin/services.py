@@ -36,9 +36,9 @@ from gupshup_admin.providers.errors import (
     PartnerLoginError,
 )
 from gupshup_admin.providers.gupshup import (
+    Caller,
     GupshupAppClient,
     GupshupPartnerClient,
-    Scope,
 )
 from gupshup_admin.providers.http import AuthScheme, Credential
 
@@ -46,8 +46,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _scope(app: PartnerApp, user_id: int | None, ref: str = "") -> Scope:
-    return Scope(partner_app_id=app.pk, user_id=user_id, ref=ref)
+def _caller(app: PartnerApp, user_id: int | None, ref: str = "") -> Caller:
+    return Caller(partner_app_id=app.pk, user_id=user_id, ref=ref)
 
 
 @sensitive_variables()  # every frame below may hold the plaintext
@@ -113,7 +113,7 @@ def _partner_jwt(app: PartnerApp, user_id: int | None, *, force: bool = False) -
     if cached:
         return cached
     client = GupshupPartnerClient(
-        http_client(), settings.GUPSHUP_API_BASE, _scope(app, user_id)
+        http_client(), settings.GUPSHUP_API_BASE, _caller(app, user_id)
     )
     login = client.login(email=app.partner_email, password=app.partner_secret)
     ttl = timedelta(hours=settings.PARTNER_TOKEN_TTL_HOURS)
@@ -149,7 +149,7 @@ def _fetch_token_once(
 ) -> str:
     jwt = _partner_jwt(app, user_id, force=force_login)
     client = GupshupPartnerClient(
-        http_client(), settings.GUPSHUP_API_BASE, _scope(app, user_id)
+        http_client(), settings.GUPSHUP_API_BASE, _caller(app, user_id)
     )
     token = client.app_token(app_id=app.app_id, partner_token=jwt).token
     app.set_app_token(token, source=TokenSource.FETCHED)
@@ -285,7 +285,7 @@ def _app_client(
         app_id=app.app_id,
         token=credential.token,
         scheme=credential.scheme,
-        scope=_scope(app, user_id, ref),
+        caller=_caller(app, user_id, ref),
     )
 
 

@@ -31,9 +31,9 @@ from gupshup_admin.exchanges import http_client
 from gupshup_admin.models import PartnerApp, TokenSource
 from gupshup_admin.providers.errors import AuthenticationError, ProviderError
 from gupshup_admin.providers.gupshup import (
+    Caller,
     GupshupPartnerClient,
     MintedToken,
-    Scope,
 )
 from gupshup_admin.providers.parsing import jwt_claims
 
@@ -287,8 +287,8 @@ def _copy_tokens(source: PartnerApp, target: PartnerApp) -> None:
 
 
 def _partner_client(app: PartnerApp, user_id: int | None) -> GupshupPartnerClient:
-    scope = Scope(partner_app_id=app.pk, user_id=user_id)
-    return GupshupPartnerClient(http_client(), settings.GUPSHUP_API_BASE, scope)
+    caller = Caller(partner_app_id=app.pk, user_id=user_id)
+    return GupshupPartnerClient(http_client(), settings.GUPSHUP_API_BASE, caller)
 
 
 def _token_name() -> str:

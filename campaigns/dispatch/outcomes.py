@@ -45,12 +45,12 @@ from gupshup_admin.ratelimit import rate_throttled
 logger = logging.getLogger(__name__)
 
 
-class Outcome(Enum):
+class NotSent(Enum):
     """How a send that did not succeed was settled (one that did is its
     accepted `SendAttempt`)."""
 
-    DONE = "done"  # settled without success: failed, unknown, retry later
-    STOP = "stop"  # stop this batch: throttled, auth trouble, campaign stopped
+    SETTLED = "settled"  # failed, unknown or retried later; the batch goes on
+    STOP_BATCH = "stop"  # throttled, auth trouble, app unusable, campaign stopped
 
 
 def requeue(rows: QuerySet[Recipient], *, campaign_id: int, **changes: Any) -> int:
@@ -76,27 +76,27 @@ def not_sent(
     campaign: Campaign,
     recipient: Recipient,
     attempt: SendAttempt,
-    mine: QuerySet[Recipient],
+    claimed: QuerySet[Recipient],
     exc: ProviderError | ApplicationError,
-) -> Outcome:
+) -> NotSent:
     """Settle a send that did not succeed, by what went wrong."""
     sent: SendAttempt | None = attempt
     if not _request_left(attempt):
         attempt.delete()
         sent = None
     if isinstance(exc, RateLimitedError):
-        _throttled(campaign, mine, sent, exc)
+        _throttled(campaign, claimed, sent, exc)
     elif isinstance(exc, AuthenticationError):
-        _auth_failed(campaign, mine, sent, exc)
+        _auth_failed(campaign, claimed, sent, exc)
     elif isinstance(exc, AppNotUsableError):
-        _app_not_usable(campaign, mine, sent, exc)
+        _app_not_usable(campaign, claimed, sent, exc)
     elif isinstance(exc, ApplicationError):
-        requeue(mine, campaign_id=campaign.pk)
+        requeue(claimed, campaign_id=campaign.pk)
         campaign_pause_for(campaign, exc.message)
     else:
-        _failed(recipient, mine, sent, exc)
-        return Outcome.DONE
-    return Outcome.STOP
+        _failed(recipient, claimed, sent, exc)
+        return NotSent.SETTLED
+    return NotSent.STOP_BATCH
 
 
 def _request_left(attempt: SendAttempt) -> bool:
@@ -138,24 +138,24 @@ def _attempt_settle(
 
 def _throttled(
     campaign: Campaign,
-    mine: QuerySet[Recipient],
+    claimed: QuerySet[Recipient],
     attempt: SendAttempt | None,
     exc: RateLimitedError,
 ) -> None:
     """A 429: the app pauses and slows down; the recipient waits, unharmed."""
     pause = exc.retry_after or settings.CAMPAIGN_THROTTLE_PAUSE_SECONDS
     rate_throttled(app=campaign.partner_app, pause_seconds=pause)
-    _requeue(campaign, mine, attempt, exc)
+    _requeue(campaign, claimed, attempt, exc)
     logger.warning("%s: rate limited by Gupshup; pausing %.0f s", campaign, pause)
 
 
 def _auth_failed(
     campaign: Campaign,
-    mine: QuerySet[Recipient],
+    claimed: QuerySet[Recipient],
     attempt: SendAttempt | None,
     exc: AuthenticationError,
 ) -> None:
-    _requeue(campaign, mine, attempt, exc)
+    _requeue(campaign, claimed, attempt, exc)
     Campaign.objects.filter(pk=campaign.pk).update(auth_failures=F("auth_failures") + 1)
     campaign.refresh_from_db(fields=["auth_failures"])
     if campaign.auth_failures >= settings.CAMPAIGN_AUTH_FAILURES_TO_PAUSE:
@@ -169,14 +169,14 @@ def _auth_failed(
 
 def _app_not_usable(
     campaign: Campaign,
-    mine: QuerySet[Recipient],
+    claimed: QuerySet[Recipient],
     attempt: SendAttempt | None,
     exc: AppNotUsableError,
 ) -> None:
     """Gupshup answered about the app, not the recipient: the recipient waits,
     unharmed, and the campaign pauses at once (the app was marked unhealthy by
     `with_app_client`)."""
-    _requeue(campaign, mine, attempt, exc)
+    _requeue(campaign, claimed, attempt, exc)
     campaign_pause_for(
         campaign,
         f"Gupshup refused to send through {campaign.partner_app}, whoever the "
@@ -187,18 +187,18 @@ def _app_not_usable(
 
 def _requeue(
     campaign: Campaign,
-    mine: QuerySet[Recipient],
+    claimed: QuerySet[Recipient],
     attempt: SendAttempt | None,
     exc: ProviderError,
 ) -> None:
     """Back to pending without counting against the recipient's retries."""
     latest = _attempt_settle(attempt, AttemptStatus.REQUEUED, exc)
-    requeue(mine, campaign_id=campaign.pk, **latest)
+    requeue(claimed, campaign_id=campaign.pk, **latest)
 
 
 def _failed(
     recipient: Recipient,
-    mine: QuerySet[Recipient],
+    claimed: QuerySet[Recipient],
     attempt: SendAttempt | None,
     exc: ProviderError,
 ) -> None:
@@ -208,14 +208,14 @@ def _failed(
     settled = {**common, "claimed_by": "", "updated_at": timezone.now()}
     if exc.outcome_unknown:
         latest = _attempt_settle(attempt, AttemptStatus.UNKNOWN, exc)
-        mine.update(status=RecipientStatus.UNKNOWN, **settled, **latest)
+        claimed.update(status=RecipientStatus.UNKNOWN, **settled, **latest)
         return
     retries = recipient.retries + 1
     if not exc.permanent and retries <= settings.CAMPAIGN_SEND_MAX_RETRIES:
         backoff = settings.CAMPAIGN_RETRY_BACKOFF_SECONDS * 2 ** (retries - 1)
         latest = _attempt_settle(attempt, AttemptStatus.REQUEUED, exc)
         requeue(
-            mine,
+            claimed,
             campaign_id=recipient.campaign_id,
             retries=retries,
             next_attempt_at=timezone.now() + timedelta(seconds=min(backoff, 3600)),
@@ -228,4 +228,4 @@ def _failed(
     latest = _attempt_settle(
         attempt, AttemptStatus.FAILED, exc, message=settled["error_message"]
     )
-    mine.update(status=RecipientStatus.FAILED, retries=retries, **settled, **latest)
+    claimed.update(status=RecipientStatus.FAILED, retries=retries, **settled, **latest)

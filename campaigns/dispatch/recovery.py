@@ -66,7 +66,7 @@ def recipients_recover_orphans(
             )
         # claimed_at too: a live worker touches its claim right before the request
         # leaves, so a row touched since the scan is not ours to settle.
-        mine = Recipient.objects.filter(
+        claimed = Recipient.objects.filter(
             pk=pk,
             status=RecipientStatus.SENDING,
             claimed_by=claim,
@@ -74,25 +74,25 @@ def recipients_recover_orphans(
         )
         if attempt is not None and attempt.status != AttemptStatus.SENDING:
             # The worker settled the attempt, then died before its recipient.
-            requeued += _settled(mine, attempt, owner)
+            requeued += _settled(claimed, attempt, owner)
         elif attempt is None or exchange is None:
             with transaction.atomic():
-                count = requeue(mine, campaign_id=owner)
+                count = requeue(claimed, campaign_id=owner)
                 if count and attempt is not None:
                     attempt.delete()
             requeued += count
         else:
-            unknown += _unknown(mine, attempt, exchange)
+            unknown += _unknown(claimed, attempt, exchange)
     return requeued, unknown
 
 
-def _settled(mine: QuerySet[Recipient], attempt: SendAttempt, owner: int) -> int:
+def _settled(claimed: QuerySet[Recipient], attempt: SendAttempt, owner: int) -> int:
     """The recipient takes its settled attempt's outcome. Returns 1 when that
     put it back in the queue."""
     latest = {"latest_attempt": attempt, "attempts": attempt.number}
     if attempt.status == AttemptStatus.REQUEUED:
-        return requeue(mine, campaign_id=owner, **latest)
-    mine.update(
+        return requeue(claimed, campaign_id=owner, **latest)
+    claimed.update(
         status=attempt.status,
         error_code=attempt.error_code,
         error_message=attempt.error_message,
@@ -103,12 +103,12 @@ def _settled(mine: QuerySet[Recipient], attempt: SendAttempt, owner: int) -> int
     return 0
 
 
-def _unknown(mine: QuerySet[Recipient], attempt: SendAttempt, exchange: int) -> int:
+def _unknown(claimed: QuerySet[Recipient], attempt: SendAttempt, exchange: int) -> int:
     """The orphan's request left: its attempt is unknown, and its exchange
     (still "sending", since the worker died before recording the answer) closed
     with the reason."""
     with transaction.atomic():
-        settled = mine.update(
+        settled = claimed.update(
             status=RecipientStatus.UNKNOWN,
             updated_at=timezone.now(),
             latest_attempt=attempt,

@@ -60,12 +60,12 @@ def _sql() -> _Statements:
     a = {f.name: q(f.column) for f in SendAttempt._meta.concrete_fields}
     table, campaigns = q(Recipient._meta.db_table), q(Campaign._meta.db_table)
     attempts = q(SendAttempt._meta.db_table)
-    mine = f"{c['id']} = %s AND {c['status']} = %s AND {c['claimed_by']} = %s"
+    still_claimed = f"{c['id']} = %s AND {c['status']} = %s AND {c['claimed_by']} = %s"
     state = q(Campaign._meta.get_field("state").column)
     running = f"{campaigns} WHERE {q(Campaign._meta.pk.column)} = %s AND {state} = %s"
     touch = (
         f"UPDATE {table} SET {c['claimed_at']} = %s "
-        f"WHERE {mine} AND EXISTS (SELECT 1 FROM {running})"
+        f"WHERE {still_claimed} AND EXISTS (SELECT 1 FROM {running})"
     )
     into = f"INSERT INTO {attempts} ({', '.join(a[name] for name in _MADE)})"
     marks = ", ".join(["%s"] * len(_MADE))
@@ -77,7 +77,7 @@ def _sql() -> _Statements:
     latest = (
         f"UPDATE {table} SET {c['status']} = %s, {c['latest_attempt']} = %s, "
         f"{c['attempts']} = %s, {c['updated_at']} = %s, "
-        f"{c['error_code']} = '', {c['error_message']} = '' WHERE {mine}"
+        f"{c['error_code']} = '', {c['error_message']} = '' WHERE {still_claimed}"
     )
     return _Statements(
         touch=touch,
@@ -109,9 +109,9 @@ def attempt_begin(recipient: Recipient, app_id: int, claim: str) -> SendAttempt 
     the claim is no longer ours or the campaign stopped: nothing is written."""
     now = timezone.now()
     at = connection.ops.adapt_datetimefield_value(now)
-    mine = [recipient.pk, RecipientStatus.SENDING.value, claim]
+    still_claimed = [recipient.pk, RecipientStatus.SENDING.value, claim]
     running = [recipient.campaign_id, CampaignState.RUNNING.value]
-    touch: list[Any] = [at, *mine, *running]
+    touch: list[Any] = [at, *still_claimed, *running]
     number = recipient.attempts + 1
     values: list[Any] = [recipient.pk, recipient.campaign_id, app_id, number]
     values += [AttemptStatus.SENDING.value, claim, "", "", "", "", "", at, at]
@@ -156,8 +156,14 @@ def submitted(
     sql = _sql()
     values = [AttemptStatus.SUBMITTED.value, message_id, wa_id, exchange_id]
     accepted = [*values, now, now, attempt.pk]
-    mine = [recipient.pk, RecipientStatus.SENDING.value, claim]
-    latest = [RecipientStatus.SUBMITTED.value, attempt.pk, attempt.number, now, *mine]
+    still_claimed = [recipient.pk, RecipientStatus.SENDING.value, claim]
+    latest = [
+        RecipientStatus.SUBMITTED.value,
+        attempt.pk,
+        attempt.number,
+        now,
+        *still_claimed,
+    ]
     if sql.one_round_trip:
         _execute(sql.accepted_then_latest, [*accepted, *latest])
     else:

@@ -27,7 +27,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from campaigns.dispatch import outcomes, send_sql
-from campaigns.dispatch.outcomes import Outcome, requeue
+from campaigns.dispatch.outcomes import NotSent, requeue
 from campaigns.dispatch.pauses import campaign_pause_for
 from campaigns.models import (
     Campaign,
@@ -60,7 +60,7 @@ class SliceResult:
 
 
 @dataclass(frozen=True)
-class Image:
+class ImageToSend:
     media_id: str = ""
     link: str = ""
 
@@ -104,7 +104,7 @@ def sender_run(*, campaign_id: int, slot: int, token: str) -> SliceResult:
             outcome = _send_claimed(campaign, recipient, claim, image)
             if isinstance(outcome, SendAttempt):
                 accepted.append(outcome.message_id)
-            if outcome is Outcome.STOP:
+            if outcome is NotSent.STOP_BATCH:
                 _release(campaign, batch[index:], claim)
                 break
         sent += len(accepted)
@@ -128,7 +128,7 @@ def _lease_beat(campaign_id: int, slot: int, token: str) -> bool:
     )
 
 
-def _image(campaign: Campaign) -> Image | None:
+def _image(campaign: Campaign) -> ImageToSend | None:
     """The image to send: the app's media id, else the file's public link
     (https only: what an approver approved, and what Gupshup fetches safely).
 
@@ -144,9 +144,9 @@ def _image(campaign: Campaign) -> Image | None:
         and row.expires_at is not None
         and row.expires_at > now
     ):
-        return Image(media_id=row.media_id)
+        return ImageToSend(media_id=row.media_id)
     if campaign.media_file.public_url.startswith("https://"):
-        return Image(link=campaign.media_file.public_url)
+        return ImageToSend(link=campaign.media_file.public_url)
     campaign_pause_for(
         campaign,
         f"The image {campaign.media_file} has no valid media id for "
@@ -216,20 +216,20 @@ def campaign_complete(campaign: Campaign) -> bool:
 
 
 def _send_claimed(
-    campaign: Campaign, recipient: Recipient, claim: str, image: Image
-) -> Outcome | SendAttempt:
+    campaign: Campaign, recipient: Recipient, claim: str, image: ImageToSend
+) -> NotSent | SendAttempt:
     """Send one claimed recipient. Returns the accepted attempt, or how it was
     settled otherwise."""
     attempt = send_sql.attempt_begin(recipient, campaign.partner_app_id, claim)
     if attempt is None:
-        return Outcome.STOP
+        return NotSent.STOP_BATCH
     try:
         message_id, wa_id, exchange_id = _request(campaign, recipient, attempt, image)
     except (ProviderError, ApplicationError) as exc:
-        mine = Recipient.objects.filter(
+        claimed = Recipient.objects.filter(
             pk=recipient.pk, status=RecipientStatus.SENDING, claimed_by=claim
         )
-        return outcomes.not_sent(campaign, recipient, attempt, mine, exc)
+        return outcomes.not_sent(campaign, recipient, attempt, claimed, exc)
     send_sql.submitted(recipient, attempt, claim, message_id, wa_id, exchange_id)
     if campaign.auth_failures:
         Campaign.objects.filter(pk=campaign.pk).update(auth_failures=0)
@@ -238,7 +238,7 @@ def _send_claimed(
 
 
 def _request(
-    campaign: Campaign, recipient: Recipient, attempt: SendAttempt, image: Image
+    campaign: Campaign, recipient: Recipient, attempt: SendAttempt, image: ImageToSend
 ) -> tuple[str, str, int | None]:
     """Make the one request. Returns (message id, wa_id, exchange id)."""
     app = campaign.partner_app

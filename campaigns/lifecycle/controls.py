@@ -55,7 +55,9 @@ def transition_refused(campaign: Campaign, doing: str) -> ApplicationError:
     )
 
 
-def campaign_checked(campaign: Campaign, *, user_id: int | None) -> Preflight:
+def campaign_preflight_or_refuse(
+    campaign: Campaign, *, user_id: int | None
+) -> Preflight:
     """Run pre-flight; refuse with every failed check, said plainly.
 
     When only the media id is missing or expires too soon, it is mirrored again
@@ -105,7 +107,7 @@ def _start(
     if campaign.state not in STARTABLE:
         raise transition_refused(campaign, "started")
     campaign_approval_check(campaign=campaign)
-    result = campaign_checked(campaign, user_id=user_id)
+    result = campaign_preflight_or_refuse(campaign, user_id=user_id)
     now = timezone.now()
     if campaign.scheduled_at and campaign.scheduled_at > now:
         _schedule(campaign, user_id)
@@ -113,7 +115,7 @@ def _start(
     if result.needs_confirmation and not confirm_late:
         raise ApplicationError(result.needs_confirmation, extra={"preflight": result})
     summary = "Started on schedule." if on_schedule else "Started."
-    campaign_go(
+    campaign_to_running(
         campaign,
         STARTABLE,
         user_id=user_id,
@@ -162,7 +164,7 @@ def campaign_start_scheduled(*, campaign: Campaign) -> bool:
     return True
 
 
-def campaign_go(
+def campaign_to_running(
     campaign: Campaign,
     from_states: Sequence[str],
     *,
@@ -244,14 +246,26 @@ def campaign_resume(*, campaign: Campaign, user_id: int | None) -> None:
         raise transition_refused(campaign, "resumed")
     resumed = AuditAction.CAMPAIGN_RESUMED
     if not _open_rows(campaign).exists():
-        campaign_go(campaign, [CampaignState.PAUSED], user_id=user_id, action=resumed,
-            summary="Resumed; nothing was left.", actor_id=user_id)  # fmt: skip
+        campaign_to_running(
+            campaign,
+            [CampaignState.PAUSED],
+            user_id=user_id,
+            action=resumed,
+            summary="Resumed; nothing was left.",
+            actor_id=user_id,
+        )
         campaign_complete(campaign)
         campaign.refresh_from_db()
         return
-    campaign_checked(campaign, user_id=user_id)
-    campaign_go(campaign, [CampaignState.PAUSED], user_id=user_id, action=resumed,
-        summary="Resumed.", actor_id=user_id)  # fmt: skip
+    campaign_preflight_or_refuse(campaign, user_id=user_id)
+    campaign_to_running(
+        campaign,
+        [CampaignState.PAUSED],
+        user_id=user_id,
+        action=resumed,
+        summary="Resumed.",
+        actor_id=user_id,
+    )
 
 
 def campaign_cancel(*, campaign: Campaign, user_id: int | None) -> int:

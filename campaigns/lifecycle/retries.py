@@ -21,9 +21,9 @@ from audit.models import AuditAction
 from campaigns.lifecycle.controls import (
     STARTABLE,
     campaign_audit,
-    campaign_checked,
-    campaign_go,
+    campaign_preflight_or_refuse,
     campaign_senders_start,
+    campaign_to_running,
     transition_refused,
 )
 from campaigns.models import (
@@ -170,8 +170,8 @@ def campaign_retry_failed(
 def _send_again(campaign: Campaign, *, user_id: int | None) -> None:
     """Recipients became pending again: make sure someone sends them."""
     if campaign.state == CampaignState.COMPLETED:
-        campaign_checked(campaign, user_id=user_id)
-        campaign_go(campaign, [CampaignState.COMPLETED], user_id=user_id)
+        campaign_preflight_or_refuse(campaign, user_id=user_id)
+        campaign_to_running(campaign, [CampaignState.COMPLETED], user_id=user_id)
     elif campaign.state == CampaignState.RUNNING:
         campaign_senders_start(campaign)  # the old senders may have finished already
 

@@ -95,6 +95,6 @@ def _waiting_for(user: Person) -> list[int]:
         target_id__in=[str(pk) for pk in pks],
         actor_id=user.pk,
     )
-    mine = set(loaded.values_list("campaign_id", flat=True))
-    mine |= {int(pk) for pk in edited.values_list("target_id", flat=True)}
-    return [pk for pk in pks if pk not in mine]
+    authored = set(loaded.values_list("campaign_id", flat=True))
+    authored |= {int(pk) for pk in edited.values_list("target_id", flat=True)}
+    return [pk for pk in pks if pk not in authored]

@@ -50,9 +50,22 @@ from gupshup_admin.providers.http import (
 from gupshup_admin.providers.recording import ExchangeContext
 
 __all__ = [
-    "AppToken", "GupshupAppClient", "GupshupPartnerClient", "Health", "MediaId",
-    "MintedToken", "PartnerLogin", "Scope", "SubmittedMessage", "Subscription",
-    "TemplateInfo", "V3Message", "WabaInfo", "WalletBalance", "count_slots", "digits",
+    "AppToken",
+    "Caller",
+    "GupshupAppClient",
+    "GupshupPartnerClient",
+    "Health",
+    "MediaId",
+    "MintedToken",
+    "PartnerLogin",
+    "SubmittedMessage",
+    "Subscription",
+    "TemplateInfo",
+    "V3Message",
+    "WabaInfo",
+    "WalletBalance",
+    "count_slots",
+    "digits",
     "raise_bad",
 ]  # fmt: skip
 
@@ -65,7 +78,7 @@ def digits(phone: str) -> str:
 
 
 @dataclass(frozen=True)
-class Scope:
+class Caller:
     """Whose call this is, for the exchange log."""
 
     partner_app_id: int | None = None
@@ -86,8 +99,8 @@ class Scope:
 class GupshupPartnerClient:
     """Partner-level calls: login and app-token retrieval."""
 
-    def __init__(self, http: HttpClient, base_url: str, scope: Scope) -> None:
-        self.http, self.base_url, self.scope = http, base_url.rstrip("/"), scope
+    def __init__(self, http: HttpClient, base_url: str, caller: Caller) -> None:
+        self.http, self.base_url, self.caller = http, base_url.rstrip("/"), caller
 
     def login(self, *, email: str, password: str) -> PartnerLogin:
         """POST /partner/account/login (form), `password` being the partner's
@@ -97,7 +110,7 @@ class GupshupPartnerClient:
         request = Request(
             "POST",
             f"{self.base_url}/partner/account/login",
-            self.scope.context("partner_login"),
+            self.caller.context("partner_login"),
             form={"email": email, "secret": password, "password": password},
             secrets=[password],
         )
@@ -108,7 +121,7 @@ class GupshupPartnerClient:
         request = Request(
             "GET",
             f"{self.base_url}/partner/app/{app_id}/token",
-            self.scope.context("app_token"),
+            self.caller.context("app_token"),
             headers={"Authorization": partner_token},
             secrets=[partner_token],
         )
@@ -128,7 +141,7 @@ class GupshupPartnerClient:
         request = Request(
             "POST",
             f"{self.base_url}/partner/{partner_id}/auth/token",
-            self.scope.context("universal_token"),
+            self.caller.context("universal_token"),
             form={"email": email, "clientSecret": client_secret, "name": name},
             secrets=[client_secret],
             secret_response_keys=["token"],
@@ -150,7 +163,7 @@ class GupshupPartnerClient:
         request = Request(
             "POST",
             f"{self.base_url}/partner/app/{app_id}/token",
-            self.scope.context("universal_app_token"),
+            self.caller.context("universal_app_token"),
             headers={"accept": "application/json"},
             form={"name": name},
             credential=Credential(universal_token, AuthScheme.BEARER),
@@ -170,10 +183,10 @@ class GupshupAppClient:
         *,
         app_id: str,
         token: str,
-        scope: Scope,
+        caller: Caller,
         scheme: AuthScheme = AuthScheme.RAW,
     ) -> None:
-        self.http, self.scope, self.token = http, scope, token
+        self.http, self.caller, self.token = http, caller, token
         self.credential = Credential(token, scheme)
         self.app_url = f"{base_url.rstrip('/')}/partner/app/{app_id}"
 
@@ -191,7 +204,7 @@ class GupshupAppClient:
         return Request(
             method,
             f"{self.app_url}{path}",
-            self.scope.context(endpoint, destination=destination),
+            self.caller.context(endpoint, destination=destination),
             headers={"accept": "application/json"},
             credential=self.credential,
             **kwargs,

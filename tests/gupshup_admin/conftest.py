@@ -8,9 +8,9 @@ from gupshup_admin.exchanges import http_client
 from gupshup_admin.models import CommBoxChannel, PartnerApp
 from gupshup_admin.providers.commbox import CommBoxClient
 from gupshup_admin.providers.gupshup import (
+    Caller,
     GupshupAppClient,
     GupshupPartnerClient,
-    Scope,
 )
 from gupshup_admin.services import commbox_client
 from tests.conftest import APP_ID, APP_TOKEN, GUPSHUP, PARTNER_SECRET
@@ -32,14 +32,14 @@ def app_client(partner_app: PartnerApp) -> GupshupAppClient:
         GUPSHUP,
         app_id=APP_ID,
         token=APP_TOKEN,
-        scope=Scope(partner_app_id=partner_app.pk),
+        caller=Caller(partner_app_id=partner_app.pk),
     )
 
 
 @pytest.fixture
 def partner_client(partner_app: PartnerApp) -> GupshupPartnerClient:
     return GupshupPartnerClient(
-        http_client(), GUPSHUP, Scope(partner_app_id=partner_app.pk)
+        http_client(), GUPSHUP, Caller(partner_app_id=partner_app.pk)
     )
 
 

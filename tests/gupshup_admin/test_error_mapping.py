@@ -35,9 +35,9 @@ from gupshup_admin.providers.errors import (
     ServerError,
 )
 from gupshup_admin.providers.gupshup import (
+    Caller,
     GupshupAppClient,
     GupshupPartnerClient,
-    Scope,
 )
 from tests.conftest import APP_ID, APP_TOKEN
 from tests.gupshup_admin.payloads import (
@@ -388,7 +388,7 @@ def test_a_real_closed_port_on_localhost_is_a_connection_failure(
         f"http://127.0.0.1:{port}",
         app_id=APP_ID,
         token=APP_TOKEN,
-        scope=Scope(partner_app_id=partner_app.pk),
+        caller=Caller(partner_app_id=partner_app.pk),
     )
 
     with pytest.raises(ConnectionFailedError) as caught:
@@ -419,7 +419,7 @@ def test_a_read_timeout_leaves_the_outcome_unknown_naming_host_and_seconds(
         "https://gupshup.test",
         app_id=APP_ID,
         token=APP_TOKEN,
-        scope=Scope(partner_app_id=partner_app.pk),
+        caller=Caller(partner_app_id=partner_app.pk),
     )
     mocked.post(f"{APP_URL}/template/msg", body=requests.ReadTimeout("read timed out"))
 

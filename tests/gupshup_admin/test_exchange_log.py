@@ -30,7 +30,7 @@ from gupshup_admin.providers.errors import (
     ConnectionFailedError,
     PayloadTooLargeError,
 )
-from gupshup_admin.providers.gupshup import GupshupAppClient, Scope
+from gupshup_admin.providers.gupshup import Caller, GupshupAppClient
 from gupshup_admin.providers.masking import mask_value
 from tests.conftest import APP_ID, APP_TOKEN, COMMBOX_KEY, GUPSHUP, PARTNER_SECRET
 from tests.gupshup_admin.payloads import (
@@ -74,7 +74,7 @@ def test_a_successful_call_leaves_exactly_one_complete_row(
         GUPSHUP,
         app_id=APP_ID,
         token=APP_TOKEN,
-        scope=Scope(partner_app_id=partner_app.pk, user_id=alice.pk),
+        caller=Caller(partner_app_id=partner_app.pk, user_id=alice.pk),
     )
     mocked.post(f"{APP_URL}/media", json=media_ok())
 

@@ -23,12 +23,12 @@ from gupshup_admin.providers.commbox import CommBoxClient, CommBoxMedia
 from gupshup_admin.providers.errors import BadResponseError, ProviderError
 from gupshup_admin.providers.gupshup import (
     AppToken,
+    Caller,
     GupshupAppClient,
     GupshupPartnerClient,
     Health,
     MediaId,
     PartnerLogin,
-    Scope,
     SubmittedMessage,
     V3Message,
     WalletBalance,
@@ -476,7 +476,7 @@ def test_every_app_call_with_a_universal_token_sends_it_as_bearer_and_nothing_el
         app_id=APP_ID,
         token=UNIVERSAL_TOKEN,
         scheme=AuthScheme.BEARER,
-        scope=Scope(partner_app_id=partner_app.pk),
+        caller=Caller(partner_app_id=partner_app.pk),
     )
     method, path, answer, call = APP_CALLS[call_name]
     mocked.add(method, f"{APP_URL}{path}", json=answer)
