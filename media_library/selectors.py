@@ -4,28 +4,39 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Q
+
 from gupshup_admin.models import PartnerApp
 from media_library.models import MediaFile, MediaState, ProviderMedia
 
 
-def provider_media_for_app(
-    *, media_file: MediaFile, partner_app: PartnerApp
-) -> ProviderMedia | None:
-    return ProviderMedia.objects.filter(
-        media_file=media_file, partner_app=partner_app
-    ).first()
+def media_usable_until(when: datetime, *, via: str = "") -> Q:
+    """The one rule for "may this media id be sent at `when`": it is ready and
+    expires after `when` (its expiry already has the safety margin taken off).
+    The dispatcher, the pre-flight, a refresh and the media page's filter all
+    ask it. `via` is the lookup path from another model ("mirrors__" from a
+    MediaFile)."""
+    return Q(**{f"{via}state": MediaState.READY, f"{via}expires_at__gt": when})
+
+
+def media_id_usable_until(
+    *, media_file: MediaFile, partner_app: PartnerApp, until: datetime
+) -> str | None:
+    """This file's media id for the app, if it may be sent until `until`."""
+    usable = ProviderMedia.objects.filter(
+        media_usable_until(until), media_file=media_file, partner_app=partner_app
+    )
+    return usable.values_list("media_id", flat=True).first()
 
 
 def media_valid_for_app_until(
     *, media_file: MediaFile, partner_app: PartnerApp, until: datetime
 ) -> bool:
     """Is this file's media id for app X ready and alive until time T?"""
-    return ProviderMedia.objects.filter(
-        media_file=media_file,
-        partner_app=partner_app,
-        state=MediaState.READY,
-        expires_at__gt=until,
-    ).exists()
+    found = media_id_usable_until(
+        media_file=media_file, partner_app=partner_app, until=until
+    )
+    return found is not None
 
 
 def mirror_refusal(*, app: PartnerApp) -> str:

@@ -288,7 +288,10 @@ def media_ensure_fresh(
     row, _ = ProviderMedia.objects.get_or_create(media_file=media_file, partner_app=app)
     if row.state == MediaState.UPLOADING:
         return False
-    if row.state == MediaState.READY and row.expires_at and row.expires_at > until:
+    usable = ProviderMedia.objects.filter(
+        selectors.media_usable_until(until), pk=row.pk
+    )
+    if usable.exists():
         return False
     enqueue_on_commit(tasks.mirror_media, row.pk, user_id)
     return True

@@ -34,7 +34,7 @@ def _state_condition(state: str) -> Q | None:
     now = timezone.now()
     soon = now + timedelta(days=settings.MEDIA_REFRESH_WITHIN_DAYS)
     conditions = {
-        "ready": Q(mirrors__state=MediaState.READY, mirrors__expires_at__gt=now),
+        "ready": selectors.media_usable_until(now, via="mirrors__"),
         "expiring": Q(
             mirrors__state=MediaState.READY, mirrors__expires_at__range=(now, soon)
         ),

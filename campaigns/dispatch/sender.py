@@ -45,7 +45,6 @@ from gupshup_admin.providers.errors import ProviderError
 from gupshup_admin.providers.gupshup import GupshupAppClient
 from gupshup_admin.ratelimit import rate_refund, rate_take_many
 from media_library import selectors as media_selectors
-from media_library.models import MediaState
 
 HEARTBEAT_SECONDS = 2.0
 # Senders take about this many seconds of the app's rate at once (one send below
@@ -134,17 +133,13 @@ def _image(campaign: Campaign) -> ImageToSend | None:
 
     Pauses the campaign (and returns None) when there is neither.
     """
-    row = media_selectors.provider_media_for_app(
-        media_file=campaign.media_file, partner_app=campaign.partner_app
+    media_id = media_selectors.media_id_usable_until(
+        media_file=campaign.media_file,
+        partner_app=campaign.partner_app,
+        until=timezone.now(),
     )
-    now = timezone.now()
-    if (
-        row is not None
-        and row.state == MediaState.READY
-        and row.expires_at is not None
-        and row.expires_at > now
-    ):
-        return ImageToSend(media_id=row.media_id)
+    if media_id:
+        return ImageToSend(media_id=media_id)
     if campaign.media_file.public_url.startswith("https://"):
         return ImageToSend(link=campaign.media_file.public_url)
     campaign_pause_for(

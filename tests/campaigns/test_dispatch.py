@@ -6,9 +6,11 @@ import dataclasses
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from campaigns.dispatch import sender
 from campaigns.lifecycle import controls
@@ -260,6 +262,26 @@ def test_an_image_with_only_a_plain_http_link_is_not_sent_by_it(
         public_url="http://cdn.example.com/banner.jpg"
     )
     run_senders(campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.PAUSED
+    assert "no valid media id" in campaign.state_reason
+    assert sim.requests("template_msg") == []
+
+
+def test_a_media_id_that_expired_after_the_start_is_not_sent(
+    db: None, sim: Simulator, settings: Any
+) -> None:
+    """The row still says "ready"; its expiry (margin already taken off) says
+    no. Without a public link the campaign pauses rather than send a dead id."""
+    campaign = sim_campaign(phones=phones(2))
+    start(campaign, settings)
+    ProviderMedia.objects.filter(media_file=campaign.media_file_id).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    MediaFile.objects.filter(pk=campaign.media_file_id).update(public_url="")
+
+    run_senders(campaign)
+
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.PAUSED
     assert "no valid media id" in campaign.state_reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,10 +11,11 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from media_library import images
-from media_library.models import MediaFile
+from media_library.models import MediaFile, MediaState, ProviderMedia
 
 
 def png(colour: str = "red") -> bytes:
@@ -80,6 +82,34 @@ def test_the_library_lists_files_and_filters_by_name(client: Client) -> None:
     page = client.get(reverse("media_library:library"), {"q": "spring"}).content
     assert b"spring.png" in page
     assert b"autumn.png" not in page
+
+
+def test_the_library_filters_by_the_state_of_the_media_ids(
+    client: Client, partner_app: Any
+) -> None:
+    """ "ready" is the dispatcher's rule: ready and not past its expiry; an id
+    still marked ready but past it is listed as expired."""
+    post(client, "alive.png", png("red"))
+    post(client, "dead.png", png("blue"))
+    now = timezone.now()
+    for name, expires_at in [
+        ("alive.png", now + timedelta(days=20)),
+        ("dead.png", now),
+    ]:
+        ProviderMedia.objects.create(
+            media_file=MediaFile.objects.get(original_name=name),
+            partner_app=partner_app,
+            state=MediaState.READY,
+            media_id=f"id-{name}",
+            expires_at=expires_at - timedelta(minutes=1),
+        )
+
+    def listed(state: str) -> list[str]:
+        page = client.get(reverse("media_library:library"), {"state": state})
+        return [n for n in ("alive.png", "dead.png") if n.encode() in page.content]
+
+    assert listed("ready") == ["alive.png"]
+    assert listed("expired") == ["dead.png"]
 
 
 def test_a_thumbnail_is_served_with_its_sniffed_type_and_nosniff(
