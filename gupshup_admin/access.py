@@ -63,12 +63,6 @@ def permission_required(perm: str, *, doing: str) -> Callable[[View], View]:
     return decorator
 
 
-def require_permission(request: HttpRequest, perm: str, *, doing: str) -> None:
-    """The same check inside a view or an admin page. Raises PermissionDenied."""
-    if not request.user.has_perm(perm):
-        raise PermissionDenied(denied_message(perm, doing))
-
-
 def permission_denied_page(request: HttpRequest, exception: Exception) -> HttpResponse:
     """The 403 page (`handler403`), in the admin's frame, saying why. The admin's
     own refusals come without a reason: the permission its page needs is named

@@ -48,16 +48,6 @@ def _locked_bucket(app: PartnerApp, now: datetime | None) -> SendRateBucket:
     return bucket
 
 
-def rate_take(*, app: PartnerApp, now: datetime | None = None) -> float:
-    """Take one send from the app's bucket.
-
-    Returns 0.0 when the send may go now, else the seconds to wait before trying
-    again (the bucket is not changed then).
-    """
-    granted, wait = rate_take_many(app=app, want=1, now=now)
-    return 0.0 if granted else wait
-
-
 def rate_take_many(
     *,
     app: PartnerApp,
