@@ -14,7 +14,7 @@ from gupshup_admin.models import PartnerApp, SendRateBucket
 from gupshup_admin.ratelimit import rate_take_many, rate_throttled
 
 
-def rate_take(*, app: PartnerApp, now: datetime | None = None) -> float:
+def take_one(*, app: PartnerApp, now: datetime | None = None) -> float:
     """One send: 0.0 when it may go now, else the seconds to wait."""
     granted, wait = rate_take_many(app=app, want=1, now=now)
     return 0.0 if granted else wait
@@ -23,10 +23,10 @@ def rate_take(*, app: PartnerApp, now: datetime | None = None) -> float:
 def test_sends_are_spaced_at_the_configured_rate(partner_app: PartnerApp) -> None:
     partner_app.send_rate_per_minute = 60  # one per second
     now = timezone.now()
-    assert rate_take(app=partner_app, now=now) == 0.0
-    wait = rate_take(app=partner_app, now=now)
+    assert take_one(app=partner_app, now=now) == 0.0
+    wait = take_one(app=partner_app, now=now)
     assert wait == pytest.approx(1.0, abs=0.01)
-    assert rate_take(app=partner_app, now=now + timedelta(seconds=1)) == 0.0
+    assert take_one(app=partner_app, now=now + timedelta(seconds=1)) == 0.0
 
 
 def test_a_429_pauses_the_app_for_the_window_then_halves_its_rate(
@@ -36,15 +36,15 @@ def test_a_429_pauses_the_app_for_the_window_then_halves_its_rate(
     now = timezone.now()
     resume = rate_throttled(app=partner_app, pause_seconds=30, now=now)
     assert resume == now + timedelta(seconds=30)
-    assert rate_take(app=partner_app, now=now + timedelta(seconds=10)) == pytest.approx(
+    assert take_one(app=partner_app, now=now + timedelta(seconds=10)) == pytest.approx(
         20
     )
     # After the pause: one send, then the next is about 2 s away (half of one per
     # second, already recovering a little over the 32 quiet seconds since the 429).
     after = resume + timedelta(seconds=2)
-    assert rate_take(app=partner_app, now=after) == 0.0
+    assert take_one(app=partner_app, now=after) == 0.0
     factor = 0.5 + 0.5 * 32 / 600
-    assert rate_take(app=partner_app, now=after) == pytest.approx(1 / factor)
+    assert take_one(app=partner_app, now=after) == pytest.approx(1 / factor)
 
 
 def test_the_rate_recovers_fully_after_ten_quiet_minutes(
@@ -54,8 +54,8 @@ def test_the_rate_recovers_fully_after_ten_quiet_minutes(
     now = timezone.now()
     rate_throttled(app=partner_app, pause_seconds=1, now=now)
     later = now + timedelta(minutes=11)
-    assert rate_take(app=partner_app, now=later) == 0.0
-    assert rate_take(app=partner_app, now=later) == pytest.approx(1.0, abs=0.01)
+    assert take_one(app=partner_app, now=later) == 0.0
+    assert take_one(app=partner_app, now=later) == pytest.approx(1.0, abs=0.01)
 
 
 @pytest.mark.skipif(
@@ -76,7 +76,7 @@ def test_many_workers_together_stay_within_the_rate(partner_app: PartnerApp) -> 
         app = PartnerApp.objects.get(pk=partner_app.pk)
         try:
             while time.monotonic() < stop_at:
-                if rate_take(app=app) == 0.0:
+                if take_one(app=app) == 0.0:
                     with lock:
                         granted.append(time.monotonic())
                 else:
