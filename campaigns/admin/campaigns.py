@@ -53,15 +53,8 @@ CAMPAIGN_RECORD = [
     "approval_note",
     "approved_recipients",
 ]
-CAMPAIGN_CONTENT = [
-    "name",
-    "partner_app",
-    "kind",
-    "template",
-    "media_file",
-    "caption",
-    "scheduled_at",
-]
+# What a marketer edits: the form's fields, the same in the admin.
+CAMPAIGN_CONTENT = CampaignAdminForm.Meta.fields
 IMPORT_FIELDS = [
     "created_at",
     "filename",
