@@ -1,0 +1,1 @@
+"""Commands of the media library, thin like the views: each calls one service."""
