@@ -128,7 +128,7 @@ class SimWsgi:
         self.state.record(entry)
         if ctx.fault == "drop":
             _drop_connection(request)
-        self._pause(ctx.config.latency)
+        self._pause(self.state.latency())
         if ctx.fault == "hang":
             self._pause(ctx.config.hang_seconds)
         return response

@@ -27,8 +27,9 @@ class SimApp:
     live: bool = True
     # False: every v3 send gets 400 "Callback Billing must be enabled for this API".
     callback_billing: bool = True
-    # None means: use SimulatorConfig.rate_per_minute.
+    # None means: use SimulatorConfig.rate_per_minute (and rate_per_second).
     rate_per_minute: int | None = None
+    rate_per_second: int | None = None
     wallet_balance: float = 125.5
     wallet_currency: str = "USD"
     # True: wallet/balance answers as older docs show it, without a `status` field.
@@ -88,6 +89,9 @@ class SimulatorConfig:
     apps: list[SimApp] = field(default_factory=lambda: _demo_apps())
     channels: list[SimChannel] = field(default_factory=lambda: _demo_channels())
     rate_per_minute: int = 600
+    # Gupshup also counts sends per second ("10 per second, 1 s cool-down");
+    # None: only the sliding minute is counted.
+    rate_per_second: int | None = None
     max_media_bytes: int = MAX_MEDIA_BYTES
     callback_url: str | None = None
     callback_format: CallbackFormat = "v2"
@@ -99,7 +103,11 @@ class SimulatorConfig:
     duplicate_rate: float = 0.0
     shuffle: bool = False
     drop_gsid: bool = False
+    # The answer's delay: `latency` seconds at the median, spread log-normally
+    # by `latency_spread` (sigma; 0: always exactly `latency`; 0.5: p90 about
+    # 1.9 times, p99 about 3.2 times the median), as real provider calls are.
     latency: float = 0.0
+    latency_spread: float = 0.0
     error_rate: float = 0.0
     hang_seconds: float = 60.0
     seed: int | None = None
@@ -116,6 +124,8 @@ class SimulatorConfig:
         for name in _NON_NEGATIVE:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+        if self.rate_per_second is not None and self.rate_per_second < 1:
+            raise ValueError("rate_per_second must be at least 1 (or null)")
 
     def app(self, app_id: str) -> SimApp | None:
         """The app with this id, or None."""
@@ -131,6 +141,12 @@ class SimulatorConfig:
             return self.rate_per_minute
         return app.rate_per_minute
 
+    def per_second_for(self, app: SimApp) -> int | None:
+        """Sends per sliding second allowed for this app (None: not counted)."""
+        if app.rate_per_second is None:
+            return self.rate_per_second
+        return app.rate_per_second
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy (secrets included: this is a local simulator)."""
         return dataclasses.asdict(self)
@@ -143,6 +159,7 @@ _NON_NEGATIVE = (
     "callback_retries",
     "callback_backoff",
     "latency",
+    "latency_spread",
     "hang_seconds",
     "max_media_bytes",
     "rate_per_minute",

@@ -10,6 +10,7 @@ import base64
 import copy
 import dataclasses
 import json
+import math
 import random
 import threading
 import time
@@ -123,6 +124,7 @@ class SimState:
         self._log: list[dict[str, Any]] = []
         self._seq = 0
         self._send_windows: dict[str, deque[float]] = {}
+        self._second_windows: dict[str, deque[float]] = {}
         self._login_window: deque[float] = deque()
         self._subscriptions: dict[str, list[Subscription]] = {}
         self._sub_counter = 0
@@ -195,10 +197,31 @@ class SimState:
     # -- rate limits ----------------------------------------------------------
 
     def take_send_slot(self, app: SimApp) -> bool:
-        """Count one send for the app; False when its sliding minute is full."""
+        """Count one send for the app; False when its sliding minute (or, where
+        one is set, its sliding second) is full. A refused send counts in
+        neither."""
         with self._lock:
-            window = self._send_windows.setdefault(app.app_id, deque())
-            return _take(window, self._config.rate_for(app))
+            now = time.monotonic()
+            minute = self._send_windows.setdefault(app.app_id, deque())
+            second = self._second_windows.setdefault(app.app_id, deque())
+            per_second = self._config.per_second_for(app)
+            if not _room(minute, self._config.rate_for(app), WINDOW_SECONDS, now):
+                return False
+            if per_second is not None and not _room(second, per_second, 1.0, now):
+                return False
+            minute.append(now)
+            second.append(now)
+            return True
+
+    def latency(self) -> float:
+        """How long this answer waits: the median, spread log-normally."""
+        config = self._config
+        if config.latency <= 0 or config.latency_spread <= 0:
+            return config.latency
+        with self._lock:
+            return config.latency * math.exp(
+                self._rng.gauss(0.0, config.latency_spread)
+            )
 
     def take_login_slot(self) -> bool:
         """Count one partner login; False past the per-minute limit."""
@@ -358,11 +381,16 @@ class SimState:
             return "gBEGkZ" + _b64u(self._rng.randbytes(18))
 
 
+def _room(window: deque[float], limit: int, seconds: float, now: float) -> bool:
+    """Whether the sliding window of `seconds` has room for one more at `now`."""
+    while window and window[0] <= now - seconds:
+        window.popleft()
+    return len(window) < limit
+
+
 def _take(window: deque[float], limit: int) -> bool:
     now = time.monotonic()
-    while window and window[0] <= now - WINDOW_SECONDS:
-        window.popleft()
-    if len(window) >= limit:
+    if not _room(window, limit, WINDOW_SECONDS, now):
         return False
     window.append(now)
     return True

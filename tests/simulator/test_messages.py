@@ -264,3 +264,28 @@ def test_1049_is_held_back_on_the_first_send_and_delivered_when_sent_again(
 
     failures = [r["failure"] for r in sim.requests("template_msg") if r["accepted"]]
     assert failures == [131049, None, 131049]
+
+
+def test_a_per_second_limit_answers_429_within_the_second_and_not_after(
+    sim: Simulator,
+) -> None:
+    sim.add_app(dataclasses.replace(DEMO.capi_app, rate_per_second=3))
+
+    burst = [send_v3(sim, OK_NUMBER).status_code for _ in range(4)]
+    time.sleep(1.05)
+    later = send_v3(sim, OK_NUMBER).status_code
+
+    assert burst == [200, 200, 200, 429]
+    assert later == 200, "a refused send does not count, the window slides on"
+    assert sum(r["accepted"] for r in sim.requests("v3_message")) == 4
+
+
+def test_a_spread_latency_varies_around_its_median(sim: Simulator) -> None:
+    sim.configure(latency=0.05, latency_spread=0.5, seed=7)
+
+    samples = sorted(sim.state.latency() for _ in range(2001))
+
+    median = samples[1000]
+    assert 0.045 < median < 0.055
+    assert samples[-20] > 2 * median, "a tail, as real provider calls have"
+    assert min(samples) > 0

@@ -26,6 +26,8 @@ FLAG_FIELDS = (
     "shuffle",
     "drop_gsid",
     "latency",
+    "latency_spread",
+    "rate_per_second",
     "error_rate",
     "hang_seconds",
     "seed",
@@ -70,6 +72,8 @@ class Command(BaseCommand):
         parser.add_argument("--shuffle", action="store_true", default=None)
         parser.add_argument("--drop-gsid", action="store_true", default=None)
         parser.add_argument("--latency", type=float, metavar="S")
+        parser.add_argument("--latency-spread", type=float, metavar="SIGMA")
+        parser.add_argument("--rate-per-second", type=int, metavar="N")
         parser.add_argument("--error-rate", type=float, metavar="P")
         parser.add_argument("--hang-seconds", type=float, metavar="S")
         parser.add_argument("--seed", type=int)
