@@ -15,15 +15,19 @@ from campaigns.models import (
     SendAttempt,
 )
 from gupshup_admin.models import HealthStatus, PartnerApp, Template, TokenSource
-from gupshup_admin.simulator import DEMO
+from gupshup_admin.simulator import DEMO, SPRING_SALE_IMAGE, SimApp
+from gupshup_admin.simulator.fixtures import template_id
 from media_library.models import MediaFile, MediaState, ProviderMedia
 
 SIM_MEDIA_ID = "1234567890123456"
 
 
-def sim_app(*, rate_per_minute: int = 600, name: str = "Demo shop") -> PartnerApp:
-    """The simulator's CAPI demo app, healthy, with its token pasted."""
-    capi = DEMO.capi_app
+def sim_app(
+    *, rate_per_minute: int = 600, name: str = "Demo shop", sim: SimApp | None = None
+) -> PartnerApp:
+    """A simulator app (the CAPI demo app by default), healthy, with its token
+    pasted."""
+    capi = sim or DEMO.capi_app
     app = PartnerApp(
         name=name,
         app_id=capi.app_id,
@@ -41,7 +45,7 @@ def sim_template(app: PartnerApp) -> Template:
     """The demo app's approved image template with two slots."""
     template, _ = Template.objects.get_or_create(
         app=app,
-        gupshup_id=DEMO.spring_sale_template_id,
+        gupshup_id=template_id(app.app_id, SPRING_SALE_IMAGE),
         defaults={
             "element_name": "spring_sale_image",
             "language_code": "en",
