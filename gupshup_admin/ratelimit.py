@@ -24,18 +24,28 @@ def _factor(bucket: SendRateBucket, now: datetime) -> float:
     return min(1.0, recovered)
 
 
+# The bucket holds this many seconds of sends at most (at least one send).
+BURST_SECONDS = 0.01
+# The refill is kept this much under the bound, for clocks and rounding.
+REFILL_MARGIN = 0.995
+
+
 def _shape(per_minute: float) -> tuple[float, float]:
     """(burst, refill per second) of the bucket for `per_minute` sends.
 
-    The burst is one second of sends (at least one), so takers get batches. A
-    bucket that starts full would let one sliding minute hold the burst plus a
-    minute of refill, `per_minute + burst - 1` sends, and Gupshup answers 429
-    past its per-minute limit. So it refills `per_minute - burst + 1` a minute:
-    no 60 seconds ever hold more than `per_minute` sends, at a cost of at most
-    1/60 of the rate (none below 120 a minute, where the burst is one).
+    Gupshup counts an app's sends per second (`per_minute / 60` of them, "1 s
+    cool-down") as well as per minute. A bucket holding at most C tokens that
+    refills r a second lets one sliding second hold C + ceil(r) - 1 sends (C at
+    once, then one every 1/r s), so it refills a hair under N - C + 1 a second:
+    no second ever holds more than N (rounded up) sends, and no minute more
+    than `per_minute`. C is small (BURST_SECONDS of sends, at least one), so
+    that costs at most 2 % of the rate; at high rates it still lets takers
+    take a batch of tokens at once.
     """
-    burst = max(1.0, float(int(per_minute / 60.0)))
-    return burst, (per_minute - burst + 1) / 60.0
+    per_second = per_minute / 60.0
+    burst = max(1.0, float(int(per_second * BURST_SECONDS)))
+    refill = (per_second - burst + 1) * REFILL_MARGIN
+    return burst, min(refill, per_second)
 
 
 def _locked_bucket(app: PartnerApp, now: datetime | None) -> SendRateBucket:
@@ -70,7 +80,8 @@ def rate_take_many(
         capacity, per_second = _shape(app.send_rate_per_minute * _factor(bucket, now))
         elapsed = max((now - bucket.refilled_at).total_seconds(), 0.0)
         tokens = min(capacity, bucket.tokens + elapsed * per_second)
-        least = max(1, min(int(per_second * gather_seconds), want))
+        # A taker gathering more than the bucket holds would never be served.
+        least = max(1, min(int(per_second * gather_seconds), want, int(capacity)))
         granted = min(max(want, 0), int(tokens)) if tokens >= least else 0
         # Never back: a taker whose clock reads earlier than the last refill
         # (another host's clock) would let the next taker count that time twice.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from gupshup_admin.models import PartnerApp, SendRateBucket
-from gupshup_admin.ratelimit import rate_take_many, rate_throttled
+from gupshup_admin.ratelimit import REFILL_MARGIN, rate_take_many, rate_throttled
 
 
 def take_one(*, app: PartnerApp, now: datetime | None = None) -> float:
@@ -26,7 +27,10 @@ def test_sends_are_spaced_at_the_configured_rate(partner_app: PartnerApp) -> Non
     assert take_one(app=partner_app, now=now) == 0.0
     wait = take_one(app=partner_app, now=now)
     assert wait == pytest.approx(1.0, abs=0.01)
-    assert take_one(app=partner_app, now=now + timedelta(seconds=1)) == 0.0
+    # A hair under one a second (REFILL_MARGIN): a second never holds two.
+    assert take_one(app=partner_app, now=now + timedelta(seconds=0.99)) > 0
+    later = now + timedelta(seconds=wait + 0.000_001)
+    assert take_one(app=partner_app, now=later) == 0.0
 
 
 def test_a_429_pauses_the_app_for_the_window_then_halves_its_rate(
@@ -44,7 +48,9 @@ def test_a_429_pauses_the_app_for_the_window_then_halves_its_rate(
     after = resume + timedelta(seconds=2)
     assert take_one(app=partner_app, now=after) == 0.0
     factor = 0.5 + 0.5 * 32 / 600
-    assert take_one(app=partner_app, now=after) == pytest.approx(1 / factor)
+    assert take_one(app=partner_app, now=after) == pytest.approx(
+        1 / (factor * REFILL_MARGIN)
+    )
 
 
 def test_the_rate_recovers_fully_after_ten_quiet_minutes(
@@ -116,8 +122,9 @@ def test_no_sliding_minute_ever_holds_more_than_the_rate(
             app=partner_app, want=10_000, gather_seconds=0.25, now=now
         )
         sends += [clock] * granted
-        # (a wait below the clock's microsecond would not move it on)
-        clock += max(wait, 0.001) if not granted else 0.25
+        # A taker is back 10 ms after a grant (its batch sent); a wait below
+        # the clock's microsecond would not move it on.
+        clock += max(wait, 0.001) if not granted else 0.01
     busiest, first = 0, 0
     for last, at in enumerate(sends):
         while sends[first] <= at - 60:
@@ -125,3 +132,32 @@ def test_no_sliding_minute_ever_holds_more_than_the_rate(
         busiest = max(busiest, last - first + 1)
     assert busiest <= per_minute
     assert len(sends) >= 0.98 * per_minute * 3
+
+
+@pytest.mark.parametrize("per_minute", [10, 90, 600, 1200, 4800, 60_000])
+def test_no_sliding_second_ever_holds_more_than_the_rate(
+    partner_app: PartnerApp, per_minute: int
+) -> None:
+    """Gupshup also counts per second ("10 per second, 1 s cool-down"): no
+    second may hold more than a second's share of the rate (rounded up), from
+    a full bucket on, by takers that come back at once; and almost all of the
+    rate is still used."""
+    partner_app.send_rate_per_minute = per_minute
+    start = timezone.now()
+    SendRateBucket.objects.create(app=partner_app, tokens=1e9, refilled_at=start)
+    sends: list[float] = []
+    clock = 0.0
+    while clock < 20:
+        now = start + timedelta(seconds=clock)
+        granted, wait = rate_take_many(
+            app=partner_app, want=10_000, gather_seconds=0.1, now=now
+        )
+        sends += [clock] * granted
+        clock += max(wait, 0.000_001) if not granted else 0.000_001
+    busiest, first = 0, 0
+    for last, at in enumerate(sends):
+        while sends[first] <= at - 1.0:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    assert busiest <= math.ceil(per_minute / 60)
+    assert len(sends) >= 0.98 * per_minute / 60 * 20 - 1
