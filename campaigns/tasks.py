@@ -10,17 +10,25 @@ from django_tasks import task
 
 from gupshup_admin.taskutils import enqueue_later
 
+# Below every other task: a sender re-enqueues itself while campaigns run, and
+# django-tasks-db runs the highest priority first, so the other work (callbacks,
+# scheduled starts) goes ahead of the next slice instead of waiting behind it.
+SENDER_PRIORITY = -10
 
-@task(queue_name="sends")
-def send_campaign(campaign_id: int, slot: int, token: str) -> int:
-    """One slice of sending as sender `slot`; enqueues the next slice while
-    there is work (at once on a backend that cannot defer)."""
-    from campaigns.dispatch import recovery, sender
 
-    recovery.recipients_recover_orphans(campaign_id=campaign_id)
-    result = sender.sender_run(campaign_id=campaign_id, slot=slot, token=token)
+@task(queue_name="sends", priority=SENDER_PRIORITY)
+def run_sender(slot: int, token: str) -> int:
+    """One slice of sending as sender `slot`, for every running campaign;
+    enqueues the next slice while campaigns run (at once on a backend that
+    cannot defer)."""
+    from campaigns.dispatch import recovery, sender, slots
+
+    recovery.recipients_recover_orphans()
+    result = sender.sender_run(slot=slot, token=token)
     if result.again_in is not None:
-        enqueue_later(send_campaign, result.again_in, campaign_id, slot, token)
+        enqueue_later(run_sender, result.again_in, slot, token)
+    else:
+        slots.sender_retire(slot=slot, token=token)
     return result.sent
 
 

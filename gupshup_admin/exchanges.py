@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
-from gupshup_admin.providers.http import HttpClient
+from gupshup_admin.providers.http import HttpClient, Request
 from gupshup_admin.providers.recording import ExchangeContext, ExchangeResult
 
 _clients: dict[str, HttpClient] = {}
@@ -45,20 +45,86 @@ class DatabaseRecorder:
     def finish(self, exchange_id: int | None, result: ExchangeResult) -> None:
         if exchange_id is None:
             return
-        limit = settings.EXCHANGE_BODY_MAX_CHARS
-        text = result.response_text
-        fields: dict[str, Any] = {
-            "status_code": result.status_code,
-            "response_body": text[:limit],
-            "response_truncated": len(text) > limit,
-            "duration_ms": result.duration_ms,
-            "outcome": ExchangeOutcome.ERROR if result.error else ExchangeOutcome.OK,
-            "error_class": type(result.error).__name__ if result.error else "",
-            "error_message": str(result.error) if result.error else "",
-        }
+        fields = _answer_fields(result)
         if result.request_body is not None:
             fields["request_body"] = result.request_body
         ApiExchange.objects.filter(pk=exchange_id).update(**fields)
+
+
+def _answer_fields(result: ExchangeResult) -> dict[str, Any]:
+    limit = settings.EXCHANGE_BODY_MAX_CHARS
+    text = result.response_text
+    return {
+        "status_code": result.status_code,
+        "response_body": text[:limit],
+        "response_truncated": len(text) > limit,
+        "duration_ms": result.duration_ms,
+        "outcome": ExchangeOutcome.ERROR if result.error else ExchangeOutcome.OK,
+        "error_class": type(result.error).__name__ if result.error else "",
+        "error_message": str(result.error) if result.error else "",
+    }
+
+
+_ANSWER_FIELDS = (
+    "status_code", "response_body", "response_truncated", "duration_ms", "outcome",
+    "error_class", "error_message",
+)  # fmt: skip
+
+
+def exchanges_begin(requests: list[Request]) -> list[int]:
+    """Write the rows of requests about to leave, in one statement (the
+    dispatcher's batches). Returns their ids, in order."""
+    now = timezone.now()
+    rows = [
+        ApiExchange(
+            provider=request.context.provider,
+            endpoint=request.context.endpoint,
+            partner_app_id=request.context.partner_app_id,
+            commbox_channel_id=request.context.commbox_channel_id,
+            user_id=request.context.user_id,
+            ref=request.context.ref,
+            destination=request.context.destination,
+            created_at=now,
+            **_logged_fields(request),
+        )
+        for request in requests
+    ]
+    return [row.pk for row in ApiExchange.objects.bulk_create(rows)]
+
+
+def _logged_fields(request: Request) -> dict[str, Any]:
+    logged = request.logged()
+    return {
+        "method": logged["method"],
+        "url": logged["url"],
+        "request_headers": logged["headers"],
+        "request_body": logged["body"],
+    }
+
+
+def exchanges_finish(answers: list[tuple[int, ExchangeResult]]) -> None:
+    """Record the answers of requests whose rows `exchanges_begin` wrote, in one
+    statement."""
+    if not answers:
+        return
+    rows = [ApiExchange(pk=pk, **_answer_fields(result)) for pk, result in answers]
+    ApiExchange.objects.bulk_update(rows, _ANSWER_FIELDS)
+
+
+class PreparedRecorder:
+    """The recorder of one request whose row was already written: it touches no
+    database (so a thread can make the request) and keeps the answer for the
+    caller to record with `exchanges_finish`."""
+
+    def __init__(self, exchange_id: int) -> None:
+        self.exchange_id = exchange_id
+        self.result: ExchangeResult | None = None
+
+    def start(self, context: ExchangeContext, **logged: Any) -> int | None:
+        return self.exchange_id
+
+    def finish(self, exchange_id: int | None, result: ExchangeResult) -> None:
+        self.result = result
 
 
 def http_client() -> HttpClient:

@@ -77,20 +77,40 @@ def rate_take_many(
         now = now or timezone.now()  # after the lock: waiting for it takes time
         if bucket.paused_until and bucket.paused_until > now:
             return 0, (bucket.paused_until - now).total_seconds()
-        capacity, per_second = _shape(app.send_rate_per_minute * _factor(bucket, now))
-        elapsed = max((now - bucket.refilled_at).total_seconds(), 0.0)
-        tokens = min(capacity, bucket.tokens + elapsed * per_second)
-        # A taker gathering more than the bucket holds would never be served.
-        least = max(1, min(int(per_second * gather_seconds), want, int(capacity)))
-        granted = min(max(want, 0), int(tokens)) if tokens >= least else 0
-        # Never back: a taker whose clock reads earlier than the last refill
-        # (another host's clock) would let the next taker count that time twice.
-        bucket.tokens = tokens - granted
-        bucket.refilled_at = max(now, bucket.refilled_at)
+        granted, wait = bucket_take(
+            bucket,
+            per_minute=app.send_rate_per_minute,
+            want=want,
+            gather_seconds=gather_seconds,
+            now=now,
+        )
         bucket.save(update_fields=["tokens", "refilled_at"])
-        if granted:
-            return granted, 0.0
-        return 0, (least - tokens) / per_second
+        return granted, wait
+
+
+def bucket_take(
+    bucket: SendRateBucket,
+    *,
+    per_minute: int,
+    want: int,
+    gather_seconds: float,
+    now: datetime,
+) -> tuple[int, float]:
+    """The arithmetic of `rate_take_many` on a bucket held in memory (its
+    caller locks and saves it): refill, then grant or say how long to wait."""
+    capacity, per_second = _shape(per_minute * _factor(bucket, now))
+    elapsed = max((now - bucket.refilled_at).total_seconds(), 0.0)
+    tokens = min(capacity, bucket.tokens + elapsed * per_second)
+    # A taker gathering more than the bucket holds would never be served.
+    least = max(1, min(int(per_second * gather_seconds), want, int(capacity)))
+    granted = min(max(want, 0), int(tokens)) if tokens >= least else 0
+    # Never back: a taker whose clock reads earlier than the last refill
+    # (another host's clock) would let the next taker count that time twice.
+    bucket.tokens = tokens - granted
+    bucket.refilled_at = max(now, bucket.refilled_at)
+    if granted:
+        return granted, 0.0
+    return 0, (least - tokens) / per_second
 
 
 def rate_refund(*, app: PartnerApp, count: int) -> None:
@@ -113,6 +133,15 @@ def rate_throttled(
     now = now or timezone.now()
     with transaction.atomic():
         bucket = _locked_bucket(app, now)
+        if bucket.paused_until and bucket.paused_until > now:
+            # The other requests that were in flight with the first 429: one
+            # storm halves the rate once (else ten in flight would leave 0.1 %).
+            bucket.paused_until = max(
+                bucket.paused_until, now + timedelta(seconds=pause_seconds)
+            )
+            bucket.refilled_at = bucket.paused_until
+            bucket.save(update_fields=["paused_until", "refilled_at"])
+            return bucket.paused_until
         bucket.slowdown = max(MIN_SLOWDOWN, _factor(bucket, now) / 2)
         bucket.throttled_at = now
         bucket.paused_until = now + timedelta(seconds=pause_seconds)

@@ -252,17 +252,23 @@ def with_app_client(
         partner_app_mark_unhealthy(app, exc)
         raise
     try:
-        return _call_as_app(app, call, _app_client(app, user_id, credential, ref))
+        return _call_as_app(app, call, _client(app, user_id, credential, ref))
     except AuthenticationError as exc:
         if not app.can_refresh_token:
             partner_app_mark_unhealthy(app, exc)
             raise
     try:
         credential = partner_app_credential(app=app, user_id=user_id, refresh=True)
-        return _call_as_app(app, call, _app_client(app, user_id, credential, ref))
+        return _call_as_app(app, call, _client(app, user_id, credential, ref))
     except AuthenticationError as exc:
         partner_app_mark_unhealthy(app, exc)
         raise
+
+
+def _client(
+    app: PartnerApp, user_id: int | None, credential: Credential, ref: str
+) -> GupshupAppClient:
+    return partner_app_client(app=app, user_id=user_id, credential=credential, ref=ref)
 
 
 def _call_as_app(
@@ -276,9 +282,12 @@ def _call_as_app(
 
 
 @sensitive_variables("credential")
-def _app_client(
-    app: PartnerApp, user_id: int | None, credential: Credential, ref: str = ""
+def partner_app_client(
+    *, app: PartnerApp, user_id: int | None, credential: Credential, ref: str = ""
 ) -> GupshupAppClient:
+    """A client of the app's calls with `credential`; `ref` tags its exchange rows.
+    Callers that handle a 401 themselves (the dispatcher); others use
+    `with_app_client`."""
     return GupshupAppClient(
         http_client(),
         settings.GUPSHUP_API_BASE,

@@ -454,8 +454,14 @@ CAMPAIGN_LATE_START_MINUTES = env.int("CAMPAIGN_LATE_START_MINUTES", default=30)
 # Four-eyes: a campaign with more recipients than this needs approval by someone
 # other than its author before it can start; 0 turns approval off.
 CAMPAIGN_APPROVAL_THRESHOLD = _non_negative_int("CAMPAIGN_APPROVAL_THRESHOLD", 0)
-# Sender tasks per running campaign (more than the worker processes gains nothing).
-CAMPAIGN_SENDERS = env.int("CAMPAIGN_SENDERS", default=4)
+# Sender tasks, each serving every running campaign (see docs/campaigns.md): one
+# per worker process of the sends queue; more than those gains nothing.
+CAMPAIGN_SENDERS = _positive_int("CAMPAIGN_SENDERS", 4)
+# Requests each sender keeps in flight at most (its threads), over all apps.
+CAMPAIGN_SENDS_IN_FLIGHT = _positive_int("CAMPAIGN_SENDS_IN_FLIGHT", 32)
+# Requests in flight per app and sender; 0: enough for the app's rate at the
+# latency it answers with (twice over, for the tail), at least 2.
+CAMPAIGN_APP_IN_FLIGHT = _non_negative_int("CAMPAIGN_APP_IN_FLIGHT", 0)
 # A sender works this long, then re-enqueues itself (so pauses and other queues
 # get their turn).
 CAMPAIGN_SENDER_SLICE_SECONDS = _positive("CAMPAIGN_SENDER_SLICE_SECONDS", 10.0)

@@ -1,33 +1,42 @@
-"""The sender: claims recipients within the app's rate and sends each exactly once.
+"""The sender: one of `CAMPAIGN_SENDERS` slots, each serving every running
+campaign, with many requests in flight and every app held to its own rate.
 
-The rules that make double sends impossible:
+Each pass over the apps this slot serves (`app_slots`): take the app's tokens
+for a batch, claim that many recipients from its campaigns in turn (two
+campaigns on one app share its rate), write their attempts and exchange rows,
+and hand the requests to the threads (`inflight.py`); answers are settled in
+bulk as they come back. The rules that make double sends impossible:
 
-- A recipient is claimed (pending → sending, tagged with this sender's claim id)
-  before its request, and only the claimant sends it. Right before the request
-  the claim is touched again, which also checks that the campaign still runs.
-- Each request is a `SendAttempt`, written (with the claim) before the request,
-  and its `ApiExchange` row (ref `attempt:<pk>`) is written before the request
-  leaves. A row left in "sending" by a dead worker is settled by those rows: no
-  exchange means nothing left (pending again); an exchange means Gupshup may
-  have it (unknown). See `recovery.py`.
+- A recipient is claimed (pending → sending, under a claim id, only while its
+  campaign runs) before its request, and only its claimant sends it.
+- Each request is a `SendAttempt`, and its `ApiExchange` row (ref
+  `attempt:<pk>`) is written before the request leaves. A row left "sending" by
+  a dead worker is settled by those rows: no exchange means nothing left
+  (pending again); an exchange means Gupshup may have it (unknown). See
+  `recovery.py`.
 - An answer that may have been lost (read timeout, dropped connection) makes the
   recipient unknown; it is never re-sent blindly.
+- A request is handed to a thread only when one is free, so it leaves at once:
+  nothing logged waits in a queue. A paused campaign's rows are not claimed
+  again; what is in flight settles by its answer.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
-from campaigns.dispatch import outcomes, send_sql
-from campaigns.dispatch.outcomes import NotSent, requeue
+from campaigns.dispatch import batch, outcomes
+from campaigns.dispatch.batch import Accepted
+from campaigns.dispatch.inflight import InFlight, Job
 from campaigns.dispatch.pauses import campaign_pause_for
 from campaigns.models import (
     Campaign,
@@ -36,20 +45,38 @@ from campaigns.models import (
     Recipient,
     RecipientStatus,
     SendAttempt,
-    SenderLease,
+    SenderSlot,
 )
 from campaigns.statuses.machine import parked_events_exist, status_events_match_parked
 from gupshup_admin import services as app_services
 from gupshup_admin.exceptions import ApplicationError
-from gupshup_admin.providers.errors import ProviderError
-from gupshup_admin.providers.gupshup import GupshupAppClient
+from gupshup_admin.exchanges import PreparedRecorder, exchanges_begin, exchanges_finish
+from gupshup_admin.models import PartnerApp
+from gupshup_admin.providers.errors import (
+    AppNotUsableError,
+    AuthenticationError,
+    ProviderError,
+)
+from gupshup_admin.providers.gupshup import Send
+from gupshup_admin.providers.http import Credential
 from gupshup_admin.ratelimit import rate_refund, rate_take_many
 from media_library import selectors as media_selectors
 
-HEARTBEAT_SECONDS = 2.0
+HEARTBEAT_SECONDS = 1.0
+# Running campaigns (and their apps, templates and images) are read again this often.
+REFRESH_SECONDS = 0.5
+# A running campaign's image (media id or link) is checked again this often;
+# pre-flight made sure its media id outlives the campaign.
+IMAGE_SECONDS = 5.0
 # Senders take about this many seconds of the app's rate at once (one send below
 # 10/s): waking for every single send cost a core at 50/s (bench/dispatch_rate.py).
 GATHER_SECONDS = 0.1
+# An app is served by one slot per this many sends a second (at least one):
+# one taker per bucket wakes exactly when its tokens are due, where four would
+# race for each token; a fast app is spread over more slots (more cores).
+APP_SENDS_PER_SLOT = 25.0
+# The latency assumed for an app before its first answer.
+FIRST_LATENCY_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -64,50 +91,372 @@ class ImageToSend:
     link: str = ""
 
 
-def sender_run(*, campaign_id: int, slot: int, token: str) -> SliceResult:
-    """Send for one slice of time as sender `slot` holding lease `token`."""
-    deadline = time.monotonic() + settings.CAMPAIGN_SENDER_SLICE_SECONDS
-    sent = 0
-    while True:
-        if not _lease_beat(campaign_id, slot, token):
-            return SliceResult(sent, None)
-        campaign = Campaign.objects.select_related(
-            "partner_app", "template", "media_file"
-        ).get(pk=campaign_id)
-        if campaign.state != CampaignState.RUNNING:
-            return SliceResult(sent, None)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return SliceResult(sent, 0.0)
-        image = _image(campaign)
-        if image is None:
-            return SliceResult(sent, None)
+def app_slots(app: PartnerApp, slots: int) -> set[int]:
+    """The sender slots that serve `app`."""
+    width = math.ceil(app.send_rate_per_minute / 60.0 / APP_SENDS_PER_SLOT)
+    width = min(max(width, 1), slots)
+    return {(app.pk + k) % slots for k in range(width)}
+
+
+@dataclass(eq=False)
+class Work:
+    """A running campaign as this sender knows it."""
+
+    campaign: Campaign
+    image: ImageToSend
+    look_at: float = 0.0  # monotonic: nothing to claim before then
+    image_until: float = 0.0  # monotonic: when to check the image again
+
+
+@dataclass(eq=False)
+class Lane:
+    """One app this sender serves: its campaigns, its requests in flight, and
+    when its bucket has tokens again."""
+
+    app: PartnerApp
+    works: list[Work] = field(default_factory=list)
+    ready_at: float = 0.0  # monotonic
+    in_flight: int = 0
+    latency: float = FIRST_LATENCY_SECONDS  # moving average of its answers
+    credential: Credential | None = None
+    turn: int = 0  # round robin over its campaigns
+
+    def room(self) -> int:
+        """Requests it may have in flight from this sender: its setting, else
+        enough to keep its rate through its latency (twice, for the tail) plus
+        one gathered batch."""
+        limit: int = settings.CAMPAIGN_APP_IN_FLIGHT
+        if not limit:
+            per_second = self.app.send_rate_per_minute / 60.0
+            window = self.latency * 2 + GATHER_SECONDS
+            limit = max(2, math.ceil(per_second * window))
+        return limit - self.in_flight
+
+    def observe(self, seconds: float) -> None:
+        self.latency += (seconds - self.latency) * 0.2
+
+    def in_turn(self, now: float) -> list[Work]:
+        due = [work for work in self.works if work.look_at <= now]
+        if not due:
+            return []
+        self.turn = (self.turn + 1) % len(due)
+        return due[self.turn :] + due[: self.turn]
+
+
+class Sender:
+    def __init__(self, slot: int, token: str) -> None:
+        self.slot, self.token = slot, token
+        self.lanes: dict[int, Lane] = {}
+        self.works: dict[int, Work] = {}
+        self.pool = InFlight(settings.CAMPAIGN_SENDS_IN_FLIGHT)
+        self.sent = 0
+        self.serving = True  # until the first refresh says otherwise
+
+    # --- the loop ---------------------------------------------------------
+
+    def run(self, seconds: float) -> SliceResult:
+        deadline = time.monotonic() + seconds
+        beat_at = refresh_at = 0.0
+        try:
+            while True:
+                self._settle(self.pool.done())
+                now = time.monotonic()
+                if now >= beat_at:
+                    if not self._beat():
+                        return SliceResult(self.sent, None)
+                    beat_at = now + HEARTBEAT_SECONDS
+                if now >= deadline:
+                    return SliceResult(self.sent, 0.0)
+                if now >= refresh_at:
+                    self._refresh()
+                    refresh_at = now + REFRESH_SECONDS
+                    if not self.serving and not len(self.pool):
+                        return SliceResult(self.sent, None)  # retire
+                for lane in self._lanes_in_turn():
+                    if lane.ready_at <= now:
+                        self._launch(lane, now)
+                wake = min(
+                    [beat_at, refresh_at, deadline]
+                    + [lane.ready_at for lane in self.lanes.values() if lane.works]
+                )
+                self._settle(self.pool.done(max(0.0, min(wake - now, 0.25))))
+        finally:
+            self._settle(self.pool.drain())
+            self.pool.close()
+
+    def _lanes_in_turn(self) -> list[Lane]:
+        lanes = [lane for lane in self.lanes.values() if lane.works]
+        if len(lanes) > 1:  # who goes first changes, so nobody is always last
+            shift = int(time.monotonic() * 1000) % len(lanes)
+            lanes = lanes[shift:] + lanes[:shift]
+        return lanes
+
+    def _beat(self) -> bool:
+        """Beat the slot's heart; False when this sender was replaced."""
+        return bool(
+            SenderSlot.objects.filter(slot=self.slot, token=self.token).update(
+                heartbeat_at=timezone.now()
+            )
+        )
+
+    def _refresh(self) -> None:
+        """Read the running campaigns again; keep what is known of their apps."""
+        now = time.monotonic()
+        running = list(
+            Campaign.objects.filter(state=CampaignState.RUNNING).select_related(
+                "partner_app", "template", "media_file", "created_by"
+            )
+        )
+        slots = settings.CAMPAIGN_SENDERS
+        works: dict[int, Work] = {}
+        for known_lane in self.lanes.values():
+            known_lane.works = []
+        for campaign in running:
+            app = campaign.partner_app
+            if self.slot not in app_slots(app, slots):
+                continue
+            known = self.works.get(campaign.pk)
+            if known is not None and known.image_until > now:
+                image: ImageToSend | None = known.image
+            else:
+                image = _image(campaign)
+            if image is None:
+                continue
+            work = Work(campaign, image, known.look_at if known else 0.0)
+            work.image_until = (
+                known.image_until
+                if known and known.image is image
+                else now + IMAGE_SECONDS
+            )
+            works[campaign.pk] = work
+            serving = self.lanes.get(app.pk) or Lane(app)
+            serving.app = app  # its rate or health may have changed
+            serving.works.append(work)
+            self.lanes[app.pk] = serving
+        self.works = works
+        self.serving = bool(works)
+
+    # --- sending ----------------------------------------------------------
+
+    def _launch(self, lane: Lane, now: float) -> None:
+        """Take the app's tokens for a batch, claim it across the app's
+        campaigns in turn, and send it."""
+        room = min(self.pool.room, lane.room(), settings.CAMPAIGN_SEND_BATCH)
+        if room <= 0:
+            lane.ready_at = now + 0.02  # an answer coming back wakes the loop too
+            return
+        order = lane.in_turn(now)
+        if not order:  # its campaigns wait (retries' backoff, rows elsewhere)
+            lane.ready_at = min(work.look_at for work in lane.works)
+            return
         granted, wait = rate_take_many(
-            app=campaign.partner_app,
-            want=settings.CAMPAIGN_SEND_BATCH,
-            gather_seconds=GATHER_SECONDS,
+            app=lane.app, want=room, gather_seconds=GATHER_SECONDS
         )
         if not granted:
-            if wait >= left:
-                return SliceResult(sent, wait)
-            time.sleep(min(wait, HEARTBEAT_SECONDS))
-            continue
-        claim = f"{token[:16]}-{secrets.token_hex(6)}"
-        batch = _claim(campaign, granted, claim)
-        if len(batch) < granted:
-            rate_refund(app=campaign.partner_app, count=granted - len(batch))
-        if not batch:
-            return SliceResult(sent, _idle_delay(campaign))
-        accepted = []
-        for index, recipient in enumerate(batch):
-            outcome = _send_claimed(campaign, recipient, claim, image)
-            if isinstance(outcome, SendAttempt):
-                accepted.append(outcome.message_id)
-            if outcome is NotSent.STOP_BATCH:
-                _release(campaign, batch[index:], claim)
+            lane.ready_at = now + wait
+            return
+        left = granted
+        for work in order:
+            if left <= 0:
                 break
-        sent += len(accepted)
-        _attach_early_callbacks(accepted)
+            claim = f"{self.token[:16]}-{secrets.token_hex(6)}"
+            rows = batch.recipients_claim(work.campaign.pk, left, claim)
+            if not rows:
+                self._idle(work, now)
+                continue
+            left -= self._send(lane, work, rows, claim)
+        if left:
+            rate_refund(app=lane.app, count=left)
+
+    def _idle(self, work: Work, now: float) -> None:
+        """Nothing to claim now: when to look again (done when never)."""
+        delay = _idle_delay(work.campaign)
+        # Completed: the next refresh drops it (unless it was resumed meanwhile).
+        work.look_at = now + (REFRESH_SECONDS * 2 if delay is None else delay)
+
+    def _send(self, lane: Lane, work: Work, rows: list[Recipient], claim: str) -> int:
+        """Write the attempts and exchange rows of claimed rows, then hand their
+        requests over. Returns how many left."""
+        campaign = work.campaign
+        attempts = batch.attempts_begin(rows, app_id=lane.app.pk, claim=claim)
+        pairs = list(zip(rows, attempts, strict=True))
+        try:
+            credential = self._credential(lane, campaign)
+        except (ProviderError, ApplicationError) as exc:
+            recipient, attempt = pairs[0]
+            claimed = _claimed(recipient)
+            outcomes.not_sent(campaign, recipient, attempt, claimed, exc)
+            batch.attempts_release(pairs[1:], campaign_id=campaign.pk)
+            lane.ready_at = time.monotonic() + 1.0
+            return 0
+        jobs = [
+            Job(campaign, recipient, attempt, _send_for(lane, work, recipient,
+                attempt, credential), PreparedRecorder(0))
+            for recipient, attempt in pairs
+        ]  # fmt: skip
+        self._hand_over(lane, jobs)
+        return len(jobs)
+
+    def _hand_over(self, lane: Lane, jobs: list[Job]) -> None:
+        ids = exchanges_begin([job.send.request for job in jobs])
+        for job, exchange_id in zip(jobs, ids, strict=True):
+            job.recorder = PreparedRecorder(exchange_id)
+            self.pool.submit(job)
+            lane.in_flight += 1
+
+    def _credential(self, lane: Lane, campaign: Campaign) -> Credential:
+        if lane.credential is None:
+            lane.credential = _credential(lane.app, campaign.started_by_id)
+        return lane.credential
+
+    # --- answers ----------------------------------------------------------
+
+    def _settle(self, jobs: list[Job]) -> None:
+        """Record the answers, then settle the accepted sends in bulk and the
+        others one by one, by what went wrong."""
+        if not jobs:
+            return
+        exchanges_finish(
+            [
+                (job.recorder.exchange_id, job.recorder.result)
+                for job in jobs
+                if job.recorder.result is not None
+            ]
+        )
+        accepted: list[Accepted] = []
+        for job in jobs:
+            lane = self.lanes.get(job.campaign.partner_app_id)
+            if lane is not None:
+                lane.in_flight -= 1
+                if job.recorder.result is not None:
+                    lane.observe(job.recorder.result.duration_ms / 1000)
+            if job.answer is not None:
+                reply = job.send.reply(job.answer)
+                accepted.append(
+                    Accepted(
+                        job.recipient,
+                        job.attempt,
+                        reply.message_id,
+                        getattr(reply, "wa_id", ""),
+                        reply.exchange_id,
+                    )
+                )
+            elif job.error is not None:
+                self._not_accepted(job, job.error, lane)
+        batch.attempts_submitted(accepted)
+        self.sent += len(accepted)
+        reset = {a.recipient.campaign_id for a in accepted}
+        for pk in reset:
+            work = self.works.get(pk)
+            if work is not None and work.campaign.auth_failures:
+                Campaign.objects.filter(pk=pk).update(auth_failures=0)
+                work.campaign.auth_failures = 0
+        _attach_early_callbacks([a.message_id for a in accepted])
+
+    def _not_accepted(self, job: Job, exc: ProviderError, lane: Lane | None) -> None:
+        app = job.campaign.partner_app
+        if isinstance(exc, AuthenticationError):
+            if lane is not None and self._again_with_new_token(job, lane):
+                return
+            app_services.partner_app_mark_unhealthy(app, exc)
+        elif isinstance(exc, AppNotUsableError):
+            app_services.partner_app_mark_unhealthy(app, exc)
+        claimed = _claimed(job.recipient)
+        outcome = outcomes.not_sent(job.campaign, job.recipient, job.attempt, claimed,
+                                    exc)  # fmt: skip
+        if outcome is outcomes.NotSent.STOP_BATCH and lane is not None:
+            lane.ready_at = time.monotonic() + 0.05  # the bucket or state says more
+            lane.credential = None
+
+    def _again_with_new_token(self, job: Job, lane: Lane) -> bool:
+        """A 401: once per send, the app's token is replaced (when its
+        credentials allow) and the same attempt sent again, as `with_app_client`
+        does. False when that is not possible (the error stands)."""
+        app = lane.app
+        if job.refreshed or not app.can_refresh_token:
+            return False
+        stale = lane.credential
+        try:
+            if stale is None or stale.token == _token_of(job.send):
+                lane.credential = app_services.partner_app_credential(
+                    app=app, user_id=job.campaign.started_by_id, refresh=True
+                )
+        except (ProviderError, ApplicationError):
+            lane.credential = None
+            return False
+        if self.pool.room <= 0:
+            return False
+        assert lane.credential is not None
+        work = self.works.get(job.campaign.pk)
+        if work is None:
+            return False
+        again = Job(
+            job.campaign,
+            job.recipient,
+            job.attempt,
+            _send_for(lane, work, job.recipient, job.attempt, lane.credential),
+            PreparedRecorder(0),
+            refreshed=True,
+        )
+        self._hand_over(lane, [again])
+        return True
+
+
+def sender_run(*, slot: int, token: str) -> SliceResult:
+    """Send for one slice of time as sender `slot` holding its slot's `token`."""
+    return Sender(slot, token).run(settings.CAMPAIGN_SENDER_SLICE_SECONDS)
+
+
+def _credential(app: PartnerApp, user_id: int | None) -> Credential:
+    try:
+        return app_services.partner_app_credential(app=app, user_id=user_id)
+    except AuthenticationError as exc:  # the partner login or a mint, first time
+        app_services.partner_app_mark_unhealthy(app, exc)
+        raise
+
+
+def _token_of(send: Send[Any]) -> str:
+    return send.request.credential.token if send.request.credential else ""
+
+
+def _send_for(
+    lane: Lane,
+    work: Work,
+    recipient: Recipient,
+    attempt: SendAttempt,
+    credential: Credential,
+) -> Send[Any]:
+    """The request of one recipient's attempt."""
+    campaign, app, image = work.campaign, lane.app, work.image
+    client = app_services.partner_app_client(
+        app=app,
+        user_id=campaign.started_by_id,
+        credential=credential,
+        ref=attempt.exchange_ref,
+    )
+    if campaign.kind == CampaignKind.TEMPLATE:
+        assert campaign.template is not None
+        return client.template_image(
+            source=app.source_number,
+            destination=recipient.phone,
+            src_name=app.app_name,
+            template_id=campaign.template.gupshup_id,
+            params=[str(p) for p in recipient.params],
+            image_id=image.media_id,
+            image_link=image.link,
+        )
+    return client.v3_image(
+        to=recipient.phone,
+        image_id=image.media_id,
+        image_link=image.link,
+        caption=campaign.caption,
+    )
+
+
+def _claimed(recipient: Recipient) -> QuerySet[Recipient]:
+    return Recipient.objects.filter(
+        pk=recipient.pk, status=RecipientStatus.SENDING, claimed_by=recipient.claimed_by
+    )
 
 
 def _attach_early_callbacks(message_ids: list[str]) -> None:
@@ -116,15 +465,6 @@ def _attach_early_callbacks(message_ids: list[str]) -> None:
     when, as usual, nothing is parked)."""
     if message_ids and parked_events_exist():
         status_events_match_parked(message_ids=message_ids)
-
-
-def _lease_beat(campaign_id: int, slot: int, token: str) -> bool:
-    """Beat the lease's heart; False when this sender was replaced or retired."""
-    return bool(
-        SenderLease.objects.filter(
-            campaign_id=campaign_id, slot=slot, token=token
-        ).update(heartbeat_at=timezone.now())
-    )
 
 
 def _image(campaign: Campaign) -> ImageToSend | None:
@@ -151,46 +491,17 @@ def _image(campaign: Campaign) -> ImageToSend | None:
     return None
 
 
-def _claim(campaign: Campaign, count: int, claim: str) -> list[Recipient]:
-    """Claim up to `count` due pending recipients; every row changes once."""
-    now = timezone.now()
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    with transaction.atomic():
-        ids = list(
-            Recipient.objects.select_for_update(skip_locked=True)
-            .filter(due, campaign=campaign, status=RecipientStatus.PENDING)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:count]
-        )
-        if not ids:
-            return []
-        Recipient.objects.filter(pk__in=ids, status=RecipientStatus.PENDING).update(
-            status=RecipientStatus.SENDING, claimed_at=now, claimed_by=claim
-        )
-    return list(Recipient.objects.filter(pk__in=ids, claimed_by=claim).order_by("pk"))
-
-
-def _release(campaign: Campaign, recipients: list[Recipient], claim: str) -> None:
-    """Give back claimed rows that were never sent (settled ones are not ours)."""
-    rows = Recipient.objects.filter(
-        pk__in=[r.pk for r in recipients],
-        status=RecipientStatus.SENDING,
-        claimed_by=claim,
-    )
-    requeue(rows, campaign_id=campaign.pk)
-
-
 def _idle_delay(campaign: Campaign) -> float | None:
     """Nothing to claim now: when to look again, or None when the campaign is done."""
     rows = Recipient.objects.filter(campaign=campaign)
     pending = rows.filter(status=RecipientStatus.PENDING)
     if pending.filter(next_attempt_at__isnull=True).exists():
-        return HEARTBEAT_SECONDS / 4  # locked by another sender's claim just now
+        return 0.05  # locked by another sender's claim just now
     retry_at: datetime | None = pending.aggregate(at=Min("next_attempt_at"))["at"]
     if retry_at is not None:
         return max((retry_at - timezone.now()).total_seconds(), 0.0)
     if rows.filter(status=RecipientStatus.SENDING).exists():
-        return HEARTBEAT_SECONDS  # others are sending, or a dead worker's rows
+        return HEARTBEAT_SECONDS  # in flight here or elsewhere, or a dead worker's
     campaign_complete(campaign)
     return None
 
@@ -206,63 +517,4 @@ def campaign_complete(campaign: Campaign) -> bool:
     done = Campaign.objects.filter(pk=campaign.pk, state=CampaignState.RUNNING).update(
         state=CampaignState.COMPLETED, finished_at=timezone.now(), state_reason=""
     )
-    SenderLease.objects.filter(campaign=campaign).delete()
     return bool(done)
-
-
-def _send_claimed(
-    campaign: Campaign, recipient: Recipient, claim: str, image: ImageToSend
-) -> NotSent | SendAttempt:
-    """Send one claimed recipient. Returns the accepted attempt, or how it was
-    settled otherwise."""
-    attempt = send_sql.attempt_begin(recipient, campaign.partner_app_id, claim)
-    if attempt is None:
-        return NotSent.STOP_BATCH
-    try:
-        message_id, wa_id, exchange_id = _request(campaign, recipient, attempt, image)
-    except (ProviderError, ApplicationError) as exc:
-        claimed = Recipient.objects.filter(
-            pk=recipient.pk, status=RecipientStatus.SENDING, claimed_by=claim
-        )
-        return outcomes.not_sent(campaign, recipient, attempt, claimed, exc)
-    send_sql.submitted(recipient, attempt, claim, message_id, wa_id, exchange_id)
-    if campaign.auth_failures:
-        Campaign.objects.filter(pk=campaign.pk).update(auth_failures=0)
-        campaign.auth_failures = 0
-    return attempt
-
-
-def _request(
-    campaign: Campaign, recipient: Recipient, attempt: SendAttempt, image: ImageToSend
-) -> tuple[str, str, int | None]:
-    """Make the one request. Returns (message id, wa_id, exchange id)."""
-    app = campaign.partner_app
-
-    def template(client: GupshupAppClient) -> tuple[str, str, int | None]:
-        assert campaign.template is not None
-        reply = client.send_template_image(
-            source=app.source_number,
-            destination=recipient.phone,
-            src_name=app.app_name,
-            template_id=campaign.template.gupshup_id,
-            params=[str(p) for p in recipient.params],
-            image_id=image.media_id,
-            image_link=image.link,
-        )
-        return reply.message_id, "", reply.exchange_id
-
-    def direct(client: GupshupAppClient) -> tuple[str, str, int | None]:
-        reply = client.send_v3_image(
-            to=recipient.phone,
-            image_id=image.media_id,
-            image_link=image.link,
-            caption=campaign.caption,
-        )
-        return reply.message_id, reply.wa_id, reply.exchange_id
-
-    return app_services.with_app_client(
-        app=app,
-        user_id=campaign.started_by_id,
-        call=template if campaign.kind == CampaignKind.TEMPLATE else direct,
-        ref=attempt.exchange_ref,
-    )

@@ -7,11 +7,8 @@ Retrying failed recipients and resolving unknown ones: `retries.py`.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -20,6 +17,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from campaigns import tasks
 from campaigns.dispatch.sender import campaign_complete
+from campaigns.dispatch.slots import senders_ensure
 from campaigns.lifecycle.approvals import (
     campaign_approval_check,
     campaign_approval_recheck_locked,
@@ -30,10 +28,9 @@ from campaigns.models import (
     CampaignState,
     Recipient,
     RecipientStatus,
-    SenderLease,
 )
 from gupshup_admin.exceptions import ApplicationError
-from gupshup_admin.taskutils import enqueue_at, enqueue_on_commit
+from gupshup_admin.taskutils import enqueue_at
 from media_library import services as media_services
 
 STARTABLE = [CampaignState.DRAFT, CampaignState.SCHEDULED]
@@ -195,37 +192,8 @@ def campaign_to_running(
             raise transition_refused(campaign, "started")
         if action is not None:
             campaign_audit(campaign, actor_id, action, summary)
-        campaign_senders_start(campaign)
+        senders_ensure()
     campaign.refresh_from_db()
-
-
-def campaign_senders_start(
-    campaign: Campaign, slots: Iterable[int] | None = None
-) -> int:
-    """Give each slot a fresh token (retiring any older sender) and a task."""
-    count = 0
-    for slot in slots if slots is not None else range(settings.CAMPAIGN_SENDERS):
-        token = secrets.token_hex(16)
-        SenderLease.objects.update_or_create(
-            campaign=campaign,
-            slot=slot,
-            defaults={"token": token, "heartbeat_at": timezone.now()},
-        )
-        enqueue_on_commit(tasks.send_campaign, campaign.pk, slot, token)
-        count += 1
-    return count
-
-
-def campaign_revive_senders(*, campaign: Campaign, silent_since: datetime) -> int:
-    """Replace senders whose heart stopped before `silent_since` (a dead worker)."""
-    live = set(
-        SenderLease.objects.filter(
-            campaign=campaign, heartbeat_at__gte=silent_since
-        ).values_list("slot", flat=True)
-    )
-    dead = [s for s in range(settings.CAMPAIGN_SENDERS) if s not in live]
-    with transaction.atomic():
-        return campaign_senders_start(campaign, dead)
 
 
 def campaign_pause(*, campaign: Campaign, user_id: int | None) -> None:
@@ -281,7 +249,6 @@ def campaign_cancel(*, campaign: Campaign, user_id: int | None) -> int:
         )
         if not stopped:
             raise transition_refused(campaign, "cancelled")
-        SenderLease.objects.filter(campaign=campaign).delete()
         cancelled = Recipient.objects.filter(
             campaign=campaign, status=RecipientStatus.PENDING
         ).update(status=RecipientStatus.CANCELLED, updated_at=timezone.now())

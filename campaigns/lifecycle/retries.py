@@ -18,11 +18,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import AuditAction
+from campaigns.dispatch.slots import senders_ensure
 from campaigns.lifecycle.controls import (
     STARTABLE,
     campaign_audit,
     campaign_preflight_or_refuse,
-    campaign_senders_start,
     campaign_to_running,
     transition_refused,
 )
@@ -173,7 +173,7 @@ def _send_again(campaign: Campaign, *, user_id: int | None) -> None:
         campaign_preflight_or_refuse(campaign, user_id=user_id)
         campaign_to_running(campaign, [CampaignState.COMPLETED], user_id=user_id)
     elif campaign.state == CampaignState.RUNNING:
-        campaign_senders_start(campaign)  # the old senders may have finished already
+        senders_ensure()  # the senders may have retired already
 
 
 def recipients_resolve_unknown(

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from campaigns.dispatch.recovery import recipients_recover_orphans, stale_before
+from campaigns.dispatch.slots import senders_ensure
 from campaigns.lifecycle import controls
 from campaigns.models import Campaign, CampaignState
 from campaigns.statuses.machine import status_events_match_parked
@@ -44,15 +45,13 @@ def campaigns_tick(*, now: datetime | None = None) -> TickResult:
     """Start due scheduled campaigns, revive silent senders, settle orphans."""
     now = now or timezone.now()
     requeued, unknown = recipients_recover_orphans(now=now)
+    revived = 0
+    if Campaign.objects.filter(state=CampaignState.RUNNING).exists():
+        revived = senders_ensure(silent_since=stale_before(now))
     started = 0
     due = Campaign.objects.filter(state=CampaignState.SCHEDULED, scheduled_at__lte=now)
     for campaign in due:
         started += controls.campaign_start_scheduled(campaign=campaign)
-    revived = 0
-    for campaign in Campaign.objects.filter(state=CampaignState.RUNNING):
-        revived += controls.campaign_revive_senders(
-            campaign=campaign, silent_since=stale_before(now)
-        )
     matched = status_events_match_parked()
     drain = webhooks_drain_watchdog(now=now)
     return TickResult(started, revived, requeued, unknown, matched, drain)

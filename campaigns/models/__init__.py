@@ -17,7 +17,7 @@ from campaigns.models.campaigns import (
     Campaign,
     CampaignKind,
     CampaignState,
-    SenderLease,
+    SenderSlot,
 )
 from campaigns.models.recipients import Recipient, RecipientImport, RecipientStatus
 from campaigns.models.webhooks import (
@@ -38,7 +38,7 @@ __all__ = [
     "RecipientStatus",
     "RefusedCallback",
     "SendAttempt",
-    "SenderLease",
+    "SenderSlot",
     "StatusEvent",
     "WebhookDrain",
     "WebhookEvent",

@@ -111,28 +111,19 @@ class Campaign(models.Model):
         return 0
 
 
-class SenderLease(models.Model):
-    """One sender slot of a running campaign.
+class SenderSlot(models.Model):
+    """One of the `CAMPAIGN_SENDERS` sender slots, each serving every running
+    campaign (see `campaigns/dispatch/sender.py`).
 
     A sender task carries its slot's token and beats its heart while it works; a
     slot whose heart stopped (the worker died) gets a new token and a new task,
-    and a task holding an old token stops by itself, so a campaign never has
-    more senders than slots.
+    and a task holding an old token stops by itself, so there are never more
+    senders than slots, however many campaigns run.
     """
 
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="senders"
-    )
-    slot = models.PositiveSmallIntegerField()
+    slot = models.PositiveSmallIntegerField(unique=True)
     token = models.CharField(max_length=32)
     heartbeat_at = models.DateTimeField()
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["campaign", "slot"], name="sender_lease_unique_slot"
-            )
-        ]
-
     def __str__(self) -> str:
-        return f"sender {self.slot} of {self.campaign}"
+        return f"sender {self.slot}"

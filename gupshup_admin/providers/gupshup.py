@@ -9,9 +9,9 @@ digits-only.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 from gupshup_admin.providers.gupshup_types import (
     AppToken,
@@ -44,6 +44,7 @@ from gupshup_admin.providers.http import (
     Credential,
     HashingReader,
     HttpClient,
+    HttpResponse,
     Multipart,
     Request,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "MediaId",
     "MintedToken",
     "PartnerLogin",
+    "Send",
     "SubmittedMessage",
     "Subscription",
     "TemplateInfo",
@@ -70,6 +72,7 @@ __all__ = [
 ]  # fmt: skip
 
 PROVIDER = "gupshup"
+R = TypeVar("R")
 
 
 def digits(phone: str) -> str:
@@ -249,6 +252,30 @@ class GupshupAppClient:
 
         Raises ProviderError; OutcomeUnknownError when the answer was lost.
         """
+        send = self.template_image(
+            source=source,
+            destination=destination,
+            src_name=src_name,
+            template_id=template_id,
+            params=params,
+            image_id=image_id,
+            image_link=image_link,
+        )
+        return send.reply(self.http.send(send.request, send.parse))
+
+    def template_image(
+        self,
+        *,
+        source: str,
+        destination: str,
+        src_name: str,
+        template_id: str,
+        params: list[str],
+        image_id: str = "",
+        image_link: str = "",
+    ) -> Send[SubmittedMessage]:
+        """The request `send_template_image` makes, for a caller that sends it
+        itself (the dispatcher writes its exchange row first)."""
         image = _image(image_id, image_link)
         form = {
             "source": digits(source),
@@ -260,13 +287,21 @@ class GupshupAppClient:
         request = self._request(
             "POST", "/template/msg", "template_msg", form=form, destination=destination
         )
-        reply = self.http.send(request, parse_submitted)
-        return replace(reply.value, exchange_id=reply.exchange_id)
+        return Send(request, parse_submitted, _submitted_reply)
 
     def send_v3_image(
         self, *, to: str, image_id: str = "", image_link: str = "", caption: str = ""
     ) -> V3Message:
         """POST /v3/message, JSON in Meta Cloud API shape. Raises ProviderError."""
+        send = self.v3_image(
+            to=to, image_id=image_id, image_link=image_link, caption=caption
+        )
+        return send.reply(self.http.send(send.request, send.parse))
+
+    def v3_image(
+        self, *, to: str, image_id: str = "", image_link: str = "", caption: str = ""
+    ) -> Send[V3Message]:
+        """The request `send_v3_image` makes (see `template_image`)."""
         image = _image(image_id, image_link)
         if caption:
             image["caption"] = caption
@@ -280,14 +315,17 @@ class GupshupAppClient:
         request = self._request(
             "POST", "/v3/message", "v3_message", json_body=payload, destination=to
         )
-        reply = self.http.send(request, parse_v3_message)
-        value = reply.value
-        return replace(
-            value,
-            input=value.input or digits(to),
-            wa_id=value.wa_id or digits(to),
-            exchange_id=reply.exchange_id,
-        )
+
+        def reply(answer: HttpResponse[V3Message]) -> V3Message:
+            value = answer.value
+            return replace(
+                value,
+                input=value.input or digits(to),
+                wa_id=value.wa_id or digits(to),
+                exchange_id=answer.exchange_id,
+            )
+
+        return Send(request, parse_v3_message, reply)
 
     def templates(self) -> list[TemplateInfo]:
         """GET /templates. Raises ProviderError."""
@@ -339,6 +377,20 @@ class GupshupAppClient:
             secrets=[*headers.values(), *secrets],
         )
         return self.http.send(request, parse_subscription).value
+
+
+def _submitted_reply(answer: HttpResponse[SubmittedMessage]) -> SubmittedMessage:
+    return replace(answer.value, exchange_id=answer.exchange_id)
+
+
+@dataclass(frozen=True)
+class Send(Generic[R]):
+    """A message send, built but not made: the request, how its answer is
+    parsed, and how the parsed answer becomes the method's reply."""
+
+    request: Request
+    parse: Callable[[Any], R]
+    reply: Callable[[HttpResponse[R]], R]
 
 
 def _image(image_id: str, image_link: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 from requests_toolbelt import MultipartEncoder
 
 from gupshup_admin.providers.errors import (
@@ -156,12 +157,32 @@ class Request:
             self.headers = {**self.headers, **self.credential.headers()}
             self.secrets = (*self.secrets, self.credential.token)
 
+    def logged(self) -> dict[str, Any]:
+        """What the exchange row shows of the request, secrets masked."""
+        return {
+            "method": self.method,
+            "url": redact(self.url, self.secrets),
+            "headers": redact_mapping(self.headers, self.secrets),
+            "body": self.logged_body(),
+        }
+
     def logged_body(self) -> dict[str, Any]:
         if self.multipart is not None:
             body = self.multipart.summary()
         else:
             body = self.form or self.json_body or {}
         return redact_mapping(body, self.secrets)
+
+
+def http_session(pool_size: int = 10) -> requests.Session:
+    """A Session with our User-Agent, keeping up to `pool_size` connections per host
+    (one per request in flight: more would open and close a connection each)."""
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    adapter = HTTPAdapter(pool_maxsize=pool_size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 class HttpClient:
@@ -174,9 +195,9 @@ class HttpClient:
         connect_timeout: float,
         read_timeout: float,
         get_retries: int = 2,
+        session: requests.Session | None = None,
     ) -> None:
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
+        self.session = session or http_session()
         self.recorder = recorder
         self.timeout = (connect_timeout, read_timeout)
         self.get_retries = get_retries
@@ -201,14 +222,7 @@ class HttpClient:
     def _send_once(
         self, request: Request, parse: Callable[[Any], P]
     ) -> HttpResponse[P]:
-        logged_headers = redact_mapping(request.headers, request.secrets)
-        exchange_id = self.recorder.start(
-            request.context,
-            method=request.method,
-            url=redact(request.url, request.secrets),
-            headers=logged_headers,
-            body=request.logged_body(),
-        )
+        exchange_id = self.recorder.start(request.context, **request.logged())
         started = time.monotonic()
         status_code: int | None = None
         text = ""

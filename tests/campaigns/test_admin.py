@@ -15,7 +15,7 @@ from campaigns.models import (
     CampaignState,
     Recipient,
     RecipientStatus,
-    SenderLease,
+    SenderSlot,
 )
 from campaigns.recipients.loading import recipients_import_pasted
 from gupshup_admin.models import HealthStatus, PartnerApp
@@ -155,7 +155,7 @@ def test_resolving_unknowns_as_send_again_runs_the_completed_campaign_again(
     assert statuses(campaign) == ["pending", "pending", "submitted"]
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.RUNNING
-    assert SenderLease.objects.filter(campaign=campaign).count() == 1
+    assert SenderSlot.objects.count() == 1
 
 
 def test_send_again_refused_by_preflight_shows_the_reason_and_changes_nothing(

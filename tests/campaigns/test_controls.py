@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from campaigns.dispatch import sender, slots
 from campaigns.lifecycle import controls, retries
 from campaigns.models import (
     AttemptStatus,
@@ -15,33 +16,69 @@ from campaigns.models import (
     CampaignState,
     Recipient,
     RecipientStatus,
-    SenderLease,
+    SenderSlot,
 )
 from gupshup_admin.exceptions import ApplicationError
-from gupshup_admin.models import HealthStatus
+from gupshup_admin.models import HealthStatus, PartnerApp
 from media_library import services as media_services
 from media_library.models import MediaState, ProviderMedia
-from tests.factories import attempt_sent, phones, sim_campaign
+from tests.factories import attempt_sent, phones, sim_app, sim_campaign
 
 
 @pytest.fixture
 def draft(db: None, settings: Any) -> Campaign:
     settings.CAMPAIGN_SENDERS = 3
-    return sim_campaign(phones=phones(5))
+    # 100 a second: every slot serves the app (a 10/s app has one).
+    return sim_campaign(phones=phones(5), app=sim_app(rate_per_minute=6000))
 
 
-def test_start_moves_to_running_and_gives_each_sender_slot_a_lease(
+def test_start_moves_to_running_and_gives_each_sender_slot_a_task(
     draft: Campaign, monkeypatch: Any
 ) -> None:
     enqueued: list[tuple[Any, ...]] = []
     monkeypatch.setattr(
-        controls, "enqueue_on_commit", lambda task, *a: enqueued.append(a)
+        slots, "enqueue_later", lambda task, delay, *a: enqueued.append(a)
     )
     controls.campaign_start(campaign=draft, user_id=None)
     assert draft.state == CampaignState.RUNNING and draft.started_at is not None
-    leases = {lease.slot: lease.token for lease in SenderLease.objects.all()}
-    assert sorted(leases) == [0, 1, 2]
-    assert sorted(enqueued) == sorted((draft.pk, s, t) for s, t in leases.items())
+    tokens = {lease.slot: lease.token for lease in SenderSlot.objects.all()}
+    assert sorted(tokens) == [0, 1, 2]
+    assert sorted(enqueued) == sorted(tokens.items())
+
+    # A second campaign shares the live senders: no new task.
+    other = sim_campaign(phones=phones(2, start=40), app=draft.partner_app)
+    controls.campaign_start(campaign=other, user_id=None)
+    assert len(enqueued) == 3
+    assert {s.slot: s.token for s in SenderSlot.objects.all()} == tokens
+
+
+def test_an_app_is_served_by_one_slot_per_25_sends_a_second() -> None:
+    slow = [PartnerApp(pk=pk, send_rate_per_minute=600) for pk in range(7, 11)]
+    assert [len(sender.app_slots(app, 4)) for app in slow] == [1, 1, 1, 1]
+    assert {min(sender.app_slots(app, 4)) for app in slow} == {0, 1, 2, 3}
+    fast = PartnerApp(pk=5, send_rate_per_minute=3000)  # 50/s
+    assert sender.app_slots(fast, 4) == {1, 2}
+    lifted = PartnerApp(pk=5, send_rate_per_minute=60_000)
+    assert sender.app_slots(lifted, 4) == {0, 1, 2, 3}
+
+
+def test_a_sender_with_nothing_to_do_retires_unless_a_campaign_started(
+    draft: Campaign, monkeypatch: Any
+) -> None:
+    enqueued: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(
+        slots, "enqueue_later", lambda task, delay, *a: enqueued.append(a)
+    )
+    SenderSlot.objects.create(slot=0, token="a" * 32, heartbeat_at=timezone.now())
+    slots.sender_retire(slot=0, token="a" * 32)
+    assert not SenderSlot.objects.exists() and not enqueued
+
+    # It found nothing running, but a campaign started before its slot went.
+    SenderSlot.objects.create(slot=0, token="b" * 32, heartbeat_at=timezone.now())
+    Campaign.objects.filter(pk=draft.pk).update(state=CampaignState.RUNNING)
+    slots.sender_retire(slot=0, token="b" * 32)
+    (fresh,) = SenderSlot.objects.all()
+    assert fresh.token != "b" * 32 and enqueued == [(0, fresh.token)]
 
 
 def test_start_names_every_failed_check(draft: Campaign) -> None:
@@ -81,7 +118,7 @@ def test_a_future_schedule_waits_and_a_late_one_needs_confirmation(
     draft.save()
     controls.campaign_start(campaign=draft, user_id=None)
     assert draft.state == CampaignState.SCHEDULED
-    assert not SenderLease.objects.exists()
+    assert not SenderSlot.objects.exists()
 
     draft.scheduled_at = timezone.now() - timedelta(hours=2)
     draft.save()
@@ -113,17 +150,15 @@ def test_pause_resume_and_cancel_follow_the_state_machine(draft: Campaign) -> No
     assert draft.state == CampaignState.PAUSED
     with pytest.raises(ApplicationError, match="paused; it cannot be started"):
         controls.campaign_start(campaign=draft, user_id=None)
-    old_tokens = set(SenderLease.objects.values_list("token", flat=True))
+    SenderSlot.objects.all().delete()  # the senders retired meanwhile
     controls.campaign_resume(campaign=draft, user_id=None)
     assert draft.state == CampaignState.RUNNING
-    new_tokens = set(SenderLease.objects.values_list("token", flat=True))
-    assert not old_tokens & new_tokens, "resumed senders replace the old ones"
+    assert SenderSlot.objects.count() == 3, "resuming starts the senders again"
     Recipient.objects.filter(phone=phones(1)[0]).update(
         status=RecipientStatus.SUBMITTED
     )
     assert controls.campaign_cancel(campaign=draft, user_id=None) == 4
     assert draft.state == CampaignState.CANCELLED
-    assert not SenderLease.objects.exists()
     assert draft.recipients.filter(status=RecipientStatus.SUBMITTED).count() == 1
     with pytest.raises(ApplicationError, match="cancelled; it cannot be resumed"):
         controls.campaign_resume(campaign=draft, user_id=None)

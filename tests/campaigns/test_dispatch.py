@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from campaigns.dispatch import sender
+from campaigns.dispatch import batch, sender
 from campaigns.lifecycle import controls
 from campaigns.models import (
     AttemptStatus,
@@ -21,12 +21,12 @@ from campaigns.models import (
     Recipient,
     RecipientStatus,
     SendAttempt,
-    SenderLease,
+    SenderSlot,
 )
 from gupshup_admin.models import ApiExchange, Template
 from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig
 from media_library.models import MediaFile, ProviderMedia
-from tests.factories import phones, sim_campaign
+from tests.factories import phones, sim_app, sim_campaign
 
 
 @pytest.fixture
@@ -41,9 +41,9 @@ def sim(settings: Any) -> Iterator[Simulator]:
 
 def run_senders(campaign: Campaign, rounds: int = 20, *, finish: bool = True) -> None:
     """Run sender slot 0 until it stops, like the task chain would."""
-    lease = SenderLease.objects.get(campaign=campaign, slot=0)
+    lease = SenderSlot.objects.get(slot=0)
     for _ in range(rounds):
-        result = sender.sender_run(campaign_id=campaign.pk, slot=0, token=lease.token)
+        result = sender.sender_run(slot=0, token=lease.token)
         if result.again_in is None:
             return
         # The chain would run again after `again_in` (a pause, a retry's
@@ -193,20 +193,20 @@ def test_a_permanent_error_fails_the_recipient_with_code_and_message(
     assert ApiExchange.objects.filter(ref=attempt.exchange_ref).count() == 1
 
 
-def test_a_cancel_mid_batch_cancels_the_claimed_rows_not_yet_sent(
+def test_a_cancel_between_sends_cancels_the_rows_not_yet_sent(
     db: None, sim: Simulator, settings: Any, monkeypatch: Any
 ) -> None:
+    settings.CAMPAIGN_APP_IN_FLIGHT = 1  # one request at a time
     campaign = sim_campaign(phones=phones(3))
     start(campaign, settings)
-    real = sender._request
+    real = batch.attempts_submitted
 
-    def send_then_cancel(*args: Any) -> Any:
-        answer = real(*args)
+    def settle_then_cancel(accepted: Any) -> None:
+        real(accepted)
         if Campaign.objects.get().state == CampaignState.RUNNING:
             controls.campaign_cancel(campaign=Campaign.objects.get(), user_id=None)
-        return answer
 
-    monkeypatch.setattr(sender, "_request", send_then_cancel)
+    monkeypatch.setattr(batch, "attempts_submitted", settle_then_cancel)
     run_senders(campaign)
     assert [r.status for r in campaign.recipients.order_by("pk")] == [
         RecipientStatus.SUBMITTED,
@@ -214,6 +214,33 @@ def test_a_cancel_mid_batch_cancels_the_claimed_rows_not_yet_sent(
         RecipientStatus.CANCELLED,
     ]
     assert len(sim.requests("template_msg")) == 1
+
+
+def test_a_pause_with_requests_in_flight_settles_them_and_sends_nothing_new(
+    db: None, sim: Simulator, settings: Any, monkeypatch: Any
+) -> None:
+    """Three requests in flight when the campaign pauses: each is settled by its
+    answer, and nothing else is claimed or sent."""
+    settings.CAMPAIGN_APP_IN_FLIGHT = 3
+    sim.config.latency = 0.2  # the three are in flight together
+    campaign = sim_campaign(phones=phones(8), app=sim_app(rate_per_minute=60_000))
+    start(campaign, settings)
+    real = batch.attempts_submitted
+
+    def settle_then_pause(accepted: Any) -> None:
+        real(accepted)
+        if Campaign.objects.get().state == CampaignState.RUNNING:
+            controls.campaign_pause(campaign=Campaign.objects.get(), user_id=None)
+
+    monkeypatch.setattr(batch, "attempts_submitted", settle_then_pause)
+    run_senders(campaign)
+    sent = sim.requests("template_msg")
+    assert len(sent) == 3
+    assert Counter(statuses(campaign).values()) == {
+        RecipientStatus.SUBMITTED: 3,
+        RecipientStatus.PENDING: 5,
+    }
+    assert SendAttempt.objects.count() == 3
 
 
 def test_a_callback_that_beat_its_send_is_attached_right_after_the_send(

@@ -18,7 +18,7 @@ from campaigns.models import (
     CampaignState,
     RecipientStatus,
     SendAttempt,
-    SenderLease,
+    SenderSlot,
 )
 from gupshup_admin.models import HealthStatus
 from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig
@@ -35,9 +35,9 @@ def sim(settings: Any) -> Iterator[Simulator]:
 
 
 def run_sender(campaign: Campaign) -> None:
-    lease = SenderLease.objects.get(campaign=campaign, slot=0)
+    lease = SenderSlot.objects.get(slot=0)
     for _ in range(10):
-        result = sender.sender_run(campaign_id=campaign.pk, slot=0, token=lease.token)
+        result = sender.sender_run(slot=0, token=lease.token)
         if result.again_in is None:
             return
     raise AssertionError("the sender did not stop")

@@ -292,52 +292,55 @@ def print_summary(
     )
 
 
-def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
+def test_a_worker_killed_with_requests_in_flight_is_settled_by_the_exchange_log(
     worker_pool: WorkerPool, settings: Any, fault_table: FaultTable
 ) -> None:
-    """SIGKILL while a request hangs: the row whose request was logged becomes
-    unknown, the rest of its batch (never requested) pending, sent once later."""
-    first, hang = phones(1)[0], phones(1, start=2, suffix="0408")[0]
-    rest = phones(4, start=3)
+    """SIGKILL while three requests hang in flight: each row whose request was
+    logged becomes unknown (never sent again), the rows never claimed are sent
+    once by a new worker."""
+    first = phones(1)[0]
+    hangs = phones(3, start=2, suffix="0408")
+    rest = phones(3, start=5)
     with Simulator(SimulatorConfig(hang_seconds=30)) as sim:
         settings.CAMPAIGN_SENDERS = 1
         worker_pool.env.update(
             GUPSHUP_API_BASE=sim.base_url,
             PROVIDER_READ_TIMEOUT="25",
             CAMPAIGN_SENDERS="1",
+            CAMPAIGN_APP_IN_FLIGHT="3",
             CAMPAIGN_SEND_BATCH="10",
             CAMPAIGN_STALE_SECONDS="60",
         )
         app = sim_app(rate_per_minute=3000)
-        SendRateBucket.objects.create(app=app, tokens=50.0)  # one batch takes all
-        campaign = sim_campaign(phones=[first, hang, *rest], app=app)
+        campaign = sim_campaign(phones=[first, *hangs, *rest], app=app)
         controls.campaign_start(campaign=campaign, user_id=None)
         worker_pool.start("w0")
         wait_for(
-            lambda: any(r["fault"] == "hang" for r in sim.requests()),
+            lambda: sum(r["fault"] == "hang" for r in sim.requests()) == 3,
             30,
-            f"the hanging request\n{worker_pool.output()}",
+            f"three hanging requests\n{worker_pool.output()}",
         )
         worker_pool.kill("w0")
         status = dict(campaign.recipients.values_list("phone", "status"))
-        assert status == {first: RecipientStatus.SUBMITTED} | dict.fromkeys(
-            [hang, *rest], RecipientStatus.SENDING
-        )
-        hung = campaign.recipients.get(phone=hang)
-        in_flight = SendAttempt.objects.get(recipient=hung)
-        logged = ApiExchange.objects.get(ref=in_flight.exchange_ref)
+        assert status == (
+            {first: RecipientStatus.SUBMITTED}
+            | dict.fromkeys(hangs, RecipientStatus.SENDING)
+            | dict.fromkeys(rest, RecipientStatus.PENDING)
+        ), "three in flight fill the app's room: the rest wait unclaimed"
+        in_flight = list(SendAttempt.objects.filter(recipient__phone__in=hangs))
+        logged = {
+            a.pk: ApiExchange.objects.get(ref=a.exchange_ref).pk for a in in_flight
+        }
 
         later = timezone.now() + timedelta(seconds=settings.CAMPAIGN_STALE_SECONDS + 1)
         ticked = tick.campaigns_tick(now=later)
-        assert (ticked.requeued, ticked.unknown, ticked.revived) == (4, 1, 1)
-        hung.refresh_from_db()
-        assert (hung.status, hung.error_code) == (
-            RecipientStatus.UNKNOWN,
-            "worker-stopped",
-        )
-        assert hung.latest_attempt == in_flight
-        in_flight.refresh_from_db()
-        assert (in_flight.status, in_flight.exchange_id) == ("unknown", logged.pk)
+        assert (ticked.requeued, ticked.unknown, ticked.revived) == (0, 3, 1)
+        for attempt in in_flight:
+            attempt.refresh_from_db()
+            assert attempt.status == "unknown"
+            assert attempt.exchange_id == logged[attempt.pk]
+            assert attempt.error_code == "worker-stopped"
+            assert attempt.recipient.latest_attempt == attempt
 
         worker_pool.start("w1")
         wait_for(
@@ -350,22 +353,21 @@ def test_a_worker_killed_mid_request_is_settled_by_the_exchange_log(
             for r in sim.requests("template_msg")
             if r["accepted"]
         )
-    assert sent == Counter([first, hang, *rest])
+    assert sent == Counter([first, *hangs, *rest])
     status = dict(campaign.recipients.values_list("phone", "status"))
-    assert status == {hang: RecipientStatus.UNKNOWN} | dict.fromkeys(
+    assert status == dict.fromkeys(hangs, RecipientStatus.UNKNOWN) | dict.fromkeys(
         [first, *rest], RecipientStatus.SUBMITTED
     )
-    books = account(campaign, sim)  # the hung request's exchange is settled too
+    books = account(campaign, sim)  # the hung requests' exchanges are settled too
     fault_table.record(
         area="Campaign",
-        fault="Worker SIGKILLed while its request hangs, holding a claimed batch",
-        tried=(
-            f"1 worker killed holding {ticked.requeued + ticked.unknown} claimed rows"
-        ),
+        fault="Worker SIGKILLed with three requests hanging in flight",
+        tried="1 worker killed holding 3 requests in flight, 3 rows not yet claimed",
         outcome=(
-            f"settled from the exchange log: {ticked.unknown} request logged → unknown "
-            f"(worker-stopped, exchange closed), {ticked.requeued} never requested → "
-            f"pending, sent once by a new worker. Final: {books.words()}"
+            f"settled from the exchange log: {ticked.unknown} requests logged → "
+            "unknown (worker-stopped, exchanges closed), the rest sent once by a new "
+            "worker. "
+            f"Final: {books.words()}"
         ),
         lost=books.lost,
         sent_twice=books.twice,

@@ -17,17 +17,18 @@ from campaigns.models import (
     Recipient,
     RecipientStatus,
     SendAttempt,
-    SenderLease,
+    SenderSlot,
 )
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
-from tests.factories import attempt_sent, phones, sim_campaign
+from tests.factories import attempt_sent, phones, sim_app, sim_campaign
 
 
 @pytest.fixture
 def running(db: None, settings: Any) -> Campaign:
     settings.CAMPAIGN_SENDERS = 2
     settings.CAMPAIGN_STALE_SECONDS = 60
-    campaign = sim_campaign(phones=phones(4))
+    # 100 a second: both slots serve the app (a 10/s app has one).
+    campaign = sim_campaign(phones=phones(4), app=sim_app(rate_per_minute=6000))
     controls.campaign_start(campaign=campaign, user_id=None)
     return campaign
 
@@ -127,8 +128,8 @@ def test_the_tick_revives_silent_senders_and_starts_due_campaigns(
     running: Campaign, settings: Any
 ) -> None:
     silent = timezone.now() - timedelta(seconds=300)
-    SenderLease.objects.filter(campaign=running, slot=0).update(heartbeat_at=silent)
-    before = dict(SenderLease.objects.values_list("slot", "token"))
+    SenderSlot.objects.filter(slot=0).update(heartbeat_at=silent)
+    before = dict(SenderSlot.objects.values_list("slot", "token"))
     due = sim_campaign(phones=phones(2, start=50), app=running.partner_app, name="B")
     Campaign.objects.filter(pk=due.pk).update(
         state=CampaignState.SCHEDULED,
@@ -136,9 +137,7 @@ def test_the_tick_revives_silent_senders_and_starts_due_campaigns(
     )
     result = tick.campaigns_tick()
     assert (result.started, result.revived) == (1, 1)
-    after = dict(
-        SenderLease.objects.filter(campaign=running).values_list("slot", "token")
-    )
+    after = dict(SenderSlot.objects.values_list("slot", "token"))
     assert after[0] != before[0] and after[1] == before[1]
     due.refresh_from_db()
     assert due.state == CampaignState.RUNNING

@@ -27,7 +27,7 @@ from campaigns.models import (
     RecipientImport,
     RecipientStatus,
     SendAttempt,
-    SenderLease,
+    SenderSlot,
 )
 from gupshup_admin.models import ApiExchange, PartnerApp, Template
 from tests.factories import (
@@ -386,7 +386,8 @@ def test_a_ready_campaign_starts_and_its_senders_are_queued(
     client: Client, alice: User, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.CAMPAIGN_SENDERS = 2
-    campaign = sim_campaign(phones=phones(3))
+    # 100 a second: both slots serve the app (a 10/s app has one).
+    campaign = sim_campaign(phones=phones(3), app=sim_app(rate_per_minute=6000))
     page = client.get(url("detail", campaign)).content.decode()
     assert 'data-action="start">Start</button>' in page
     with django_capture_on_commit_callbacks(execute=False) as queued:
@@ -394,7 +395,7 @@ def test_a_ready_campaign_starts_and_its_senders_are_queued(
     assert messages_of(response) == ["Spring sale started."]
     campaign.refresh_from_db()
     assert (campaign.state, campaign.started_by) == (CampaignState.RUNNING, alice)
-    assert SenderLease.objects.filter(campaign=campaign).count() == 2
+    assert SenderSlot.objects.count() == 2
     assert len(queued) == 2
     assert 'data-poll="2000"' in response.content.decode()
 

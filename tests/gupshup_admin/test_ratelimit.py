@@ -12,7 +12,12 @@ from django.db import connection
 from django.utils import timezone
 
 from gupshup_admin.models import PartnerApp, SendRateBucket
-from gupshup_admin.ratelimit import REFILL_MARGIN, rate_take_many, rate_throttled
+from gupshup_admin.ratelimit import (
+    REFILL_MARGIN,
+    bucket_take,
+    rate_take_many,
+    rate_throttled,
+)
 
 
 def take_one(*, app: PartnerApp, now: datetime | None = None) -> float:
@@ -51,6 +56,28 @@ def test_a_429_pauses_the_app_for_the_window_then_halves_its_rate(
     assert take_one(app=partner_app, now=after) == pytest.approx(
         1 / (factor * REFILL_MARGIN)
     )
+
+
+def test_the_429s_of_requests_in_flight_together_halve_the_rate_once(
+    partner_app: PartnerApp,
+) -> None:
+    """Ten requests were in flight when the first 429 came back: the nine others
+    come back 429 too, within its pause. One storm, one halving (ten would leave
+    a thousandth of the rate); each may extend the pause."""
+    partner_app.send_rate_per_minute = 60
+    now = timezone.now()
+    rate_throttled(app=partner_app, pause_seconds=30, now=now)
+    for late in range(1, 10):
+        at = now + timedelta(milliseconds=20 * late)
+        resume = rate_throttled(app=partner_app, pause_seconds=30, now=at)
+    assert resume == now + timedelta(seconds=30, milliseconds=180)
+    bucket = SendRateBucket.objects.get(app=partner_app)
+    assert (bucket.slowdown, bucket.throttle_count) == (0.5, 1)
+    # A 429 after the pause is a new storm: the rate (recovering since the
+    # first 429) halves again.
+    rate_throttled(app=partner_app, pause_seconds=30, now=resume)
+    bucket.refresh_from_db()
+    assert bucket.slowdown == pytest.approx((0.5 + 0.5 * 30.18 / 600) / 2)
 
 
 def test_the_rate_recovers_fully_after_ten_quiet_minutes(
@@ -106,20 +133,17 @@ def test_many_workers_together_stay_within_the_rate(partner_app: PartnerApp) -> 
 
 
 @pytest.mark.parametrize("per_minute", [10, 90, 600, 4800])
-def test_no_sliding_minute_ever_holds_more_than_the_rate(
-    partner_app: PartnerApp, per_minute: int
-) -> None:
+def test_no_sliding_minute_ever_holds_more_than_the_rate(per_minute: int) -> None:
     """Gupshup counts requests per minute: the burst must not tip it over, even
     from a full bucket, and the rate should still be nearly all used."""
-    partner_app.send_rate_per_minute = per_minute
     start = timezone.now()
-    SendRateBucket.objects.create(app=partner_app, tokens=1e9, refilled_at=start)
+    bucket = SendRateBucket(tokens=1e9, refilled_at=start)
     sends: list[float] = []
     clock = 0.0
     while clock < 180:
         now = start + timedelta(seconds=clock)
-        granted, wait = rate_take_many(
-            app=partner_app, want=10_000, gather_seconds=0.25, now=now
+        granted, wait = bucket_take(
+            bucket, per_minute=per_minute, want=10_000, gather_seconds=0.25, now=now
         )
         sends += [clock] * granted
         # A taker is back 10 ms after a grant (its batch sent); a wait below
@@ -135,22 +159,19 @@ def test_no_sliding_minute_ever_holds_more_than_the_rate(
 
 
 @pytest.mark.parametrize("per_minute", [10, 90, 600, 1200, 4800, 60_000])
-def test_no_sliding_second_ever_holds_more_than_the_rate(
-    partner_app: PartnerApp, per_minute: int
-) -> None:
+def test_no_sliding_second_ever_holds_more_than_the_rate(per_minute: int) -> None:
     """Gupshup also counts per second ("10 per second, 1 s cool-down"): no
     second may hold more than a second's share of the rate (rounded up), from
     a full bucket on, by takers that come back at once; and almost all of the
     rate is still used."""
-    partner_app.send_rate_per_minute = per_minute
     start = timezone.now()
-    SendRateBucket.objects.create(app=partner_app, tokens=1e9, refilled_at=start)
+    bucket = SendRateBucket(tokens=1e9, refilled_at=start)
     sends: list[float] = []
     clock = 0.0
     while clock < 20:
         now = start + timedelta(seconds=clock)
-        granted, wait = rate_take_many(
-            app=partner_app, want=10_000, gather_seconds=0.1, now=now
+        granted, wait = bucket_take(
+            bucket, per_minute=per_minute, want=10_000, gather_seconds=0.1, now=now
         )
         sends += [clock] * granted
         clock += max(wait, 0.000_001) if not granted else 0.000_001

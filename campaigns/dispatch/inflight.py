@@ -1,0 +1,101 @@
+"""Requests in flight: a sender's threads, which only make HTTP requests.
+
+Everything else (claims, attempts, exchange rows, settling) happens on the
+sender's own thread, before a request is handed over and after its answer is
+back: a thread touches no database and decides nothing, so a request in flight
+changes no guarantee of the sender (see `sender.py`).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from campaigns.models import Campaign, Recipient, SendAttempt
+from gupshup_admin.exchanges import PreparedRecorder
+from gupshup_admin.providers.errors import OutcomeUnknownError, ProviderError
+from gupshup_admin.providers.gupshup import Send
+from gupshup_admin.providers.http import HttpClient, HttpResponse, http_session
+
+
+@dataclass(eq=False)
+class Job:
+    """One recipient's request, from its claim to its answer."""
+
+    campaign: Campaign
+    recipient: Recipient
+    attempt: SendAttempt
+    send: Send[Any]
+    recorder: PreparedRecorder
+    refreshed: bool = False  # sent again once with a new token after a 401
+    answer: HttpResponse[Any] | None = field(default=None, repr=False)
+    error: ProviderError | None = None
+
+
+class InFlight:
+    """A bounded pool of threads making `Job` requests; at most `size` at once,
+    so a handed-over request starts at once (it never waits in a queue, where a
+    stopped sender would leave it unsent but logged)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pool = ThreadPoolExecutor(size, thread_name_prefix="send")
+        self._running: dict[Future[None], Job] = {}
+        self._local = threading.local()
+
+    @property
+    def room(self) -> int:
+        return self.size - len(self._running)
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def submit(self, job: Job) -> None:
+        if self.room <= 0:
+            raise RuntimeError("no room in flight")  # the sender checks first
+        self._running[self._pool.submit(self._make, job)] = job
+
+    def done(self, timeout: float = 0.0) -> list[Job]:
+        """The jobs whose answers are in, waiting up to `timeout` for a first."""
+        if not self._running:
+            return []
+        finished, _ = wait(list(self._running), timeout, return_when=FIRST_COMPLETED)
+        return [self._running.pop(future) for future in finished]
+
+    def drain(self) -> list[Job]:
+        """Every job still in flight, once all answers are in (each request is
+        bounded by its timeouts)."""
+        finished, _ = wait(list(self._running))
+        return [self._running.pop(future) for future in finished]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _make(self, job: Job) -> None:
+        http = HttpClient(
+            recorder=job.recorder,
+            connect_timeout=settings.PROVIDER_CONNECT_TIMEOUT,
+            read_timeout=settings.PROVIDER_READ_TIMEOUT,
+            session=self._session(),
+        )
+        try:
+            job.answer = http.send(job.send.request, job.send.parse)
+        except ProviderError as exc:
+            job.error = exc
+        except Exception as exc:  # a bug after the request may have left
+            job.error = OutcomeUnknownError(
+                f"The send stopped with an unexpected error ({type(exc).__name__}); "
+                "the provider may have received the request."
+            )
+            job.error.exchange_id = job.recorder.exchange_id
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = http_session(pool_size=2)
+        return session
