@@ -3,9 +3,9 @@ running campaigns of its apps (`sender.app_slots`), however many campaigns and
 apps run.
 
 A campaign that starts makes sure every slot serving its app has a live sender;
-a sender that serves nothing running retires its slot; the tick replaces a sender whose heart
-stopped (its worker died): a new token and a new task, and the old task, should
-it still run, stops at its next heartbeat.
+a sender that serves nothing running retires its slot; the tick replaces a
+sender whose heart stopped (its worker died): a new token and a new task, and
+the old task, should it still run, stops at its next heartbeat.
 """
 
 from __future__ import annotations

@@ -173,10 +173,10 @@ class Run:
         ).values_list("claimed_by", flat=True)
         prefixes = {claim.split("-", 1)[0] for claim in claims}
         running = DBTaskResult.objects.filter(
-            status=TaskResultStatus.RUNNING, task_path__endswith=".send_campaign"
+            status=TaskResultStatus.RUNNING, task_path__endswith=".run_sender"
         ).values_list("args_kwargs", "worker_ids")
         for args, worker_ids in running:
-            token = args["args"][2]
+            token = args["args"][1]  # (slot, token)
             if token[:16] in prefixes and worker_ids[-1] in self.pool.procs:
                 return worker_ids[-1], token[:16]
         return None

@@ -148,15 +148,18 @@ def test_a_429_storm_pauses_and_slows_the_app_and_fails_nobody(
     refused = books.answered(429)
     assert refused == 25
     bucket = SendRateBucket.objects.get(app=campaign.partner_app)
-    assert bucket.throttle_count == refused, "every 429 paused the app"
+    # The 429s of requests in flight together are one storm: one pause, one
+    # halving (one per 429 would leave the floor's 5 % after five).
+    assert 1 <= bucket.throttle_count < refused, "the app paused per storm"
     assert bucket.slowdown <= 0.5, "and its rate was halved"
     fault_table.record(
         area="Campaign",
         fault="429 storm: every first send answered 429 Too Many Requests",
         tried=f"{refused} answers 429 to {books.audience} recipients",
         outcome=(
-            f"the app paused {bucket.throttle_count} times and its rate fell to "
-            f"{bucket.slowdown:.0%}; nobody failed for it. Final: {books.words()}"
+            f"the app paused {bucket.throttle_count} times (once per storm of "
+            f"requests in flight) and its rate fell to {bucket.slowdown:.0%}; nobody "
+            f"failed for it. Final: {books.words()}"
         ),
         lost=books.lost,
         sent_twice=books.twice,
