@@ -18,16 +18,23 @@ SENDER_PRIORITY = -10
 
 @task(queue_name="sends", priority=SENDER_PRIORITY)
 def run_sender(slot: int, token: str) -> int:
-    """One slice of sending as sender `slot`, for every running campaign;
-    enqueues the next slice while campaigns run (at once on a backend that
-    cannot defer)."""
+    """One slice of sending as sender `slot`, for the running campaigns of its
+    apps. Where the backend can defer, the next slice is enqueued when this one
+    stops taking new work, so it starts while this one waits for its last
+    answers; elsewhere (the immediate backend) once they are in."""
     from campaigns.dispatch import recovery, sender, slots
 
+    def next_slice() -> None:
+        enqueue_later(run_sender, 0.0, slot, token)
+
+    early = run_sender.get_backend().supports_defer
     recovery.recipients_recover_orphans()
-    result = sender.sender_run(slot=slot, token=token)
+    result = sender.sender_run(
+        slot=slot, token=token, hand_over=next_slice if early else None
+    )
     if result.again_in is not None:
         enqueue_later(run_sender, result.again_in, slot, token)
-    else:
+    elif not result.handed_over:
         slots.sender_retire(slot=slot, token=token)
     return result.sent
 

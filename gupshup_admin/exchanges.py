@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from gupshup_admin.bulk_sql import update_rows
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
 from gupshup_admin.providers.http import HttpClient, Request
 from gupshup_admin.providers.recording import ExchangeContext, ExchangeResult
@@ -105,10 +106,11 @@ def _logged_fields(request: Request) -> dict[str, Any]:
 def exchanges_finish(answers: list[tuple[int, ExchangeResult]]) -> None:
     """Record the answers of requests whose rows `exchanges_begin` wrote, in one
     statement."""
-    if not answers:
-        return
-    rows = [ApiExchange(pk=pk, **_answer_fields(result)) for pk, result in answers]
-    ApiExchange.objects.bulk_update(rows, _ANSWER_FIELDS)
+    rows = []
+    for pk, result in answers:
+        fields = _answer_fields(result)
+        rows.append((pk, *(fields[name] for name in _ANSWER_FIELDS)))
+    update_rows(ApiExchange, _ANSWER_FIELDS, rows)
 
 
 class PreparedRecorder:

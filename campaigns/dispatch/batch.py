@@ -25,6 +25,7 @@ from campaigns.models import (
     RecipientStatus,
     SendAttempt,
 )
+from gupshup_admin.bulk_sql import update_rows
 
 
 @functools.cache
@@ -133,33 +134,39 @@ class Accepted:
 def attempts_submitted(accepted: list[Accepted]) -> None:
     """Accepted by Gupshup: each attempt keeps its message id and exchange and
     becomes its recipient's latest (a row some other path settled meanwhile is
-    left alone). One statement for the attempts, one per claim for the rows."""
+    left alone). One statement for the attempts, one for their rows."""
     if not accepted:
         return
     now = timezone.now()
-    attempts = []
+    update_rows(
+        SendAttempt,
+        ["message_id", "wa_id", "exchange"],
+        [(a.attempt.pk, a.message_id, a.wa_id, a.exchange_id) for a in accepted],
+        same={
+            "status": AttemptStatus.SUBMITTED.value,
+            "submitted_at": now,
+            "updated_at": now,
+        },
+    )
+    update_rows(
+        Recipient,
+        ["latest_attempt", "attempts"],
+        [
+            (a.recipient.pk, a.attempt.pk, a.attempt.number, a.recipient.claimed_by)
+            for a in accepted
+        ],
+        same={
+            "status": RecipientStatus.SUBMITTED.value,
+            "error_code": "",
+            "error_message": "",
+            "updated_at": now,
+        },
+        where={"status": RecipientStatus.SENDING.value},
+        match=["claimed_by"],
+    )
     for item in accepted:
         attempt = item.attempt
         attempt.status = AttemptStatus.SUBMITTED
         attempt.message_id, attempt.wa_id = item.message_id, item.wa_id
         attempt.exchange_id = item.exchange_id
         attempt.submitted_at = attempt.updated_at = now
-        attempts.append(attempt)
-    SendAttempt.objects.bulk_update(
-        attempts,
-        ["status", "message_id", "wa_id", "exchange", "submitted_at", "updated_at"],
-    )
-    by_claim: dict[str, list[Recipient]] = defaultdict(list)
-    for item in accepted:
-        row = item.recipient
-        row.status = RecipientStatus.SUBMITTED
-        row.latest_attempt_id = item.attempt.pk
-        row.attempts = item.attempt.number
-        row.error_code = row.error_message = ""
-        row.updated_at = now
-        by_claim[row.claimed_by].append(row)
-    fields = ["status", "latest_attempt", "attempts", "error_code", "error_message"]
-    for claim, rows in by_claim.items():
-        Recipient.objects.filter(
-            status=RecipientStatus.SENDING, claimed_by=claim
-        ).bulk_update(rows, [*fields, "updated_at"])

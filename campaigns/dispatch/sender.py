@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,6 +84,7 @@ FIRST_LATENCY_SECONDS = 0.5
 class SliceResult:
     sent: int
     again_in: float | None  # seconds until this sender should run again; None: stop
+    handed_over: bool = False  # the next slice was enqueued already
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,11 @@ class Sender:
 
     # --- the loop ---------------------------------------------------------
 
-    def run(self, seconds: float) -> SliceResult:
+    def run(
+        self, seconds: float, hand_over: Callable[[], None] | None = None
+    ) -> SliceResult:
+        """Send for `seconds`; then call `hand_over` (the next slice starts
+        while this one waits for its last answers) or ask to run again."""
         deadline = time.monotonic() + seconds
         beat_at = refresh_at = 0.0
         try:
@@ -166,7 +172,10 @@ class Sender:
                         return SliceResult(self.sent, None)
                     beat_at = now + HEARTBEAT_SECONDS
                 if now >= deadline:
-                    return SliceResult(self.sent, 0.0)
+                    if hand_over is None:
+                        return SliceResult(self.sent, 0.0)
+                    hand_over()
+                    return SliceResult(self.sent, None, handed_over=True)
                 if now >= refresh_at:
                     self._refresh()
                     refresh_at = now + REFRESH_SECONDS
@@ -402,9 +411,11 @@ class Sender:
         return True
 
 
-def sender_run(*, slot: int, token: str) -> SliceResult:
+def sender_run(
+    *, slot: int, token: str, hand_over: Callable[[], None] | None = None
+) -> SliceResult:
     """Send for one slice of time as sender `slot` holding its slot's `token`."""
-    return Sender(slot, token).run(settings.CAMPAIGN_SENDER_SLICE_SECONDS)
+    return Sender(slot, token).run(settings.CAMPAIGN_SENDER_SLICE_SECONDS, hand_over)
 
 
 def _credential(app: PartnerApp, user_id: int | None) -> Credential:
