@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -65,27 +67,55 @@ def rate_take_many(
     gather_seconds: float = 0.0,
     now: datetime | None = None,
 ) -> tuple[int, float]:
-    """Take up to `want` sends at once (one row lock for a batch of sends), but
-    none before `gather_seconds` of the current rate have built up (at least one
-    send, at most `want`): takers then wake once per batch, not once per send.
+    """Take up to `want` sends that may go now (one row lock for a batch of
+    sends), but none before `gather_seconds` of the current rate have built up
+    (at least one send, at most `want`): takers then wake once per batch, not
+    once per send.
 
     Returns (granted, wait): `granted` sends may go now; when none may, `wait` is
     the seconds until enough can.
     """
+    reserved = rate_reserve(app=app, want=want, gather_seconds=gather_seconds, now=now)
+    return len(reserved.due), reserved.wait
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Sends taken from the bucket: the i-th may leave `due[i]` seconds after
+    the take (not before); none taken: `wait` seconds until a take may be."""
+
+    due: list[float]
+    wait: float = 0.0
+
+
+def rate_reserve(
+    *,
+    app: PartnerApp,
+    want: int,
+    ahead_seconds: float = 0.0,
+    gather_seconds: float = 0.0,
+    now: datetime | None = None,
+) -> Reservation:
+    """Take up to `want` sends at once, including those that fall due within
+    `ahead_seconds`, each with the moment it may leave: a sender at 10 a second
+    then does the bookkeeping of half a second's sends in one batch and lets
+    each request leave on time. The sends leave exactly when a taker waiting
+    for each token would have sent them, so the bucket's bounds hold."""
     with transaction.atomic():
         bucket = _locked_bucket(app, now)
         now = now or timezone.now()  # after the lock: waiting for it takes time
         if bucket.paused_until and bucket.paused_until > now:
-            return 0, (bucket.paused_until - now).total_seconds()
-        granted, wait = bucket_take(
+            return Reservation([], (bucket.paused_until - now).total_seconds())
+        reserved = bucket_take(
             bucket,
             per_minute=app.send_rate_per_minute,
             want=want,
             gather_seconds=gather_seconds,
+            ahead_seconds=ahead_seconds,
             now=now,
         )
         bucket.save(update_fields=["tokens", "refilled_at"])
-        return granted, wait
+        return reserved
 
 
 def bucket_take(
@@ -95,22 +125,26 @@ def bucket_take(
     want: int,
     gather_seconds: float,
     now: datetime,
-) -> tuple[int, float]:
-    """The arithmetic of `rate_take_many` on a bucket held in memory (its
-    caller locks and saves it): refill, then grant or say how long to wait."""
+    ahead_seconds: float = 0.0,
+) -> Reservation:
+    """The arithmetic of `rate_reserve` on a bucket held in memory (its caller
+    locks and saves it): refill, then grant or say how long to wait. Tokens
+    reserved ahead leave the bucket below zero until they fall due."""
     capacity, per_second = _shape(per_minute * _factor(bucket, now))
     elapsed = max((now - bucket.refilled_at).total_seconds(), 0.0)
     tokens = min(capacity, bucket.tokens + elapsed * per_second)
+    available = tokens + max(ahead_seconds, 0.0) * per_second
     # A taker gathering more than the bucket holds would never be served.
     least = max(1, min(int(per_second * gather_seconds), want, int(capacity)))
-    granted = min(max(want, 0), int(tokens)) if tokens >= least else 0
+    granted = min(max(want, 0), math.floor(available)) if available >= least else 0
     # Never back: a taker whose clock reads earlier than the last refill
     # (another host's clock) would let the next taker count that time twice.
     bucket.tokens = tokens - granted
     bucket.refilled_at = max(now, bucket.refilled_at)
     if granted:
-        return granted, 0.0
-    return 0, (least - tokens) / per_second
+        due = [max(0.0, (i + 1 - tokens) / per_second) for i in range(granted)]
+        return Reservation(due)
+    return Reservation([], (least - available) / per_second)
 
 
 def rate_refund(*, app: PartnerApp, count: int) -> None:

@@ -457,8 +457,9 @@ CAMPAIGN_APPROVAL_THRESHOLD = _non_negative_int("CAMPAIGN_APPROVAL_THRESHOLD", 0
 # Sender tasks, each serving every running campaign (see docs/campaigns.md): one
 # per worker process of the sends queue; more than those gains nothing.
 CAMPAIGN_SENDERS = _positive_int("CAMPAIGN_SENDERS", 4)
-# Requests each sender keeps in flight at most (its threads), over all apps.
-CAMPAIGN_SENDS_IN_FLIGHT = _positive_int("CAMPAIGN_SENDS_IN_FLIGHT", 32)
+# Requests each sender keeps in flight or waiting to leave at most (its threads),
+# over all apps.
+CAMPAIGN_SENDS_IN_FLIGHT = _positive_int("CAMPAIGN_SENDS_IN_FLIGHT", 64)
 # Requests in flight per app and sender; 0: enough for the app's rate at the
 # latency it answers with (twice over, for the tail), at least 2.
 CAMPAIGN_APP_IN_FLIGHT = _non_negative_int("CAMPAIGN_APP_IN_FLIGHT", 0)

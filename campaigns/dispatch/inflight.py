@@ -9,6 +9,8 @@ changes no guarantee of the sender (see `sender.py`).
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,15 +34,43 @@ class Job:
     attempt: SendAttempt
     send: Send[Any]
     recorder: PreparedRecorder
+    not_before: float = 0.0  # monotonic: its rate token falls due then
     refreshed: bool = False  # sent again once with a new token after a 401
     answer: HttpResponse[Any] | None = field(default=None, repr=False)
     error: ProviderError | None = None
+    # Called off before it left (its campaign stopped, its app was throttled):
+    # nothing was sent.
+    called_off: bool = False
+    _started: bool = field(default=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _wake: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def call_off(self) -> bool:
+        """Stop it if its request has not left yet. Returns whether it stopped."""
+        with self._lock:
+            if self._started:
+                return False
+            self.called_off = True
+        self._wake.set()
+        return True
+
+    def wait_until_due(self) -> bool:
+        """Sleep until `not_before`; False when it was called off meanwhile."""
+        delay = self.not_before - time.monotonic()
+        if delay > 0:
+            self._wake.wait(delay)
+        with self._lock:
+            if self.called_off:
+                return False
+            self._started = True
+            return True
 
 
 class InFlight:
     """A bounded pool of threads making `Job` requests; at most `size` at once,
-    so a handed-over request starts at once (it never waits in a queue, where a
-    stopped sender would leave it unsent but logged)."""
+    so a handed-over request leaves when it falls due (it never waits in a
+    queue for a thread, where a stopped sender would leave it unsent but
+    logged)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -60,6 +90,20 @@ class InFlight:
             raise RuntimeError("no room in flight")  # the sender checks first
         self._running[self._pool.submit(self._make, job)] = job
 
+    def waiting(self) -> set[int]:
+        """The campaigns with requests that wait to leave."""
+        now = time.monotonic()
+        return {
+            job.campaign.pk
+            for job in self._running.values()
+            if job.not_before > now and not job.called_off
+        }
+
+    def call_off(self, unwanted: Callable[[Job], bool]) -> int:
+        """Stop the jobs `unwanted` picks whose requests have not left yet;
+        their answers come back with `called_off` set."""
+        return sum(job.call_off() for job in self._running.values() if unwanted(job))
+
     def done(self, timeout: float = 0.0) -> list[Job]:
         """The jobs whose answers are in, waiting up to `timeout` for a first."""
         if not self._running:
@@ -77,6 +121,8 @@ class InFlight:
         self._pool.shutdown(wait=True)
 
     def _make(self, job: Job) -> None:
+        if not job.wait_until_due():
+            return
         http = HttpClient(
             recorder=job.recorder,
             connect_timeout=settings.PROVIDER_CONNECT_TIMEOUT,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,7 +53,7 @@ from campaigns.statuses.machine import parked_events_exist, status_events_match_
 from gupshup_admin import services as app_services
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.exchanges import PreparedRecorder, exchanges_begin, exchanges_finish
-from gupshup_admin.models import PartnerApp
+from gupshup_admin.models import ApiExchange, PartnerApp
 from gupshup_admin.providers.errors import (
     AppNotUsableError,
     AuthenticationError,
@@ -60,15 +61,21 @@ from gupshup_admin.providers.errors import (
 )
 from gupshup_admin.providers.gupshup import Send
 from gupshup_admin.providers.http import Credential
-from gupshup_admin.ratelimit import rate_refund, rate_take_many
+from gupshup_admin.ratelimit import rate_refund, rate_reserve
 from media_library import selectors as media_selectors
 
 HEARTBEAT_SECONDS = 1.0
 # Running campaigns (and their apps, templates and images) are read again this often.
 REFRESH_SECONDS = 0.5
+# While requests wait to leave, their campaigns' states are read this often: a
+# pause or cancel calls off what has not left within this time.
+STATES_SECONDS = 0.1
 # A running campaign's image (media id or link) is checked again this often;
 # pre-flight made sure its media id outlives the campaign.
 IMAGE_SECONDS = 5.0
+# A sender takes the app's sends that fall due within this many seconds at
+# once: their bookkeeping is one batch, and each request leaves on time.
+SCHEDULE_SECONDS = 0.5
 # Senders take about this many seconds of the app's rate at once (one send below
 # 10/s): waking for every single send cost a core at 50/s (bench/dispatch_rate.py).
 GATHER_SECONDS = 0.1
@@ -124,13 +131,13 @@ class Lane:
     turn: int = 0  # round robin over its campaigns
 
     def room(self) -> int:
-        """Requests it may have in flight from this sender: its setting, else
-        enough to keep its rate through its latency (twice, for the tail) plus
-        one gathered batch."""
+        """Requests it may have in flight or waiting to leave from this sender:
+        its setting, else enough to keep its rate through its latency (twice,
+        for the tail) plus one batch taken ahead."""
         limit: int = settings.CAMPAIGN_APP_IN_FLIGHT
         if not limit:
             per_second = self.app.send_rate_per_minute / 60.0
-            window = self.latency * 2 + GATHER_SECONDS
+            window = self.latency * 2 + SCHEDULE_SECONDS + GATHER_SECONDS
             limit = max(2, math.ceil(per_second * window))
         return limit - self.in_flight
 
@@ -162,7 +169,7 @@ class Sender:
         """Send for `seconds`; then call `hand_over` (the next slice starts
         while this one waits for its last answers) or ask to run again."""
         deadline = time.monotonic() + seconds
-        beat_at = refresh_at = 0.0
+        beat_at = refresh_at = states_at = 0.0
         try:
             while True:
                 self._settle(self.pool.done())
@@ -181,12 +188,16 @@ class Sender:
                     refresh_at = now + REFRESH_SECONDS
                     if not self.serving and not len(self.pool):
                         return SliceResult(self.sent, None)  # retire
+                if now >= states_at:
+                    self._check_states()
+                    states_at = now + STATES_SECONDS
                 for lane in self._lanes_in_turn():
                     if lane.ready_at <= now:
                         self._launch(lane, now)
                 wake = min(
                     [beat_at, refresh_at, deadline]
                     + [lane.ready_at for lane in self.lanes.values() if lane.works]
+                    + ([states_at] if self.pool.waiting() else [])
                 )
                 self._settle(self.pool.done(max(0.0, min(wake - now, 0.25))))
         finally:
@@ -244,6 +255,21 @@ class Sender:
             self.lanes[app.pk] = serving
         self.works = works
         self.serving = bool(works)
+        # Requests not yet left of campaigns that stopped (paused, cancelled).
+        self.pool.call_off(lambda job: job.campaign.pk not in works)
+
+    def _check_states(self) -> None:
+        """Call off the requests not yet left of campaigns that stopped."""
+        waiting = self.pool.waiting()
+        if not waiting:
+            return
+        running = set(
+            Campaign.objects.filter(
+                pk__in=waiting, state=CampaignState.RUNNING
+            ).values_list("pk", flat=True)
+        )
+        if running != waiting:
+            self.pool.call_off(lambda job: job.campaign.pk not in running)
 
     # --- sending ----------------------------------------------------------
 
@@ -258,24 +284,31 @@ class Sender:
         if not order:  # its campaigns wait (retries' backoff, rows elsewhere)
             lane.ready_at = min(work.look_at for work in lane.works)
             return
-        granted, wait = rate_take_many(
-            app=lane.app, want=room, gather_seconds=GATHER_SECONDS
+        reserved = rate_reserve(
+            app=lane.app,
+            want=room,
+            ahead_seconds=SCHEDULE_SECONDS,
+            gather_seconds=GATHER_SECONDS,
         )
-        if not granted:
-            lane.ready_at = now + wait
+        taken_at = time.monotonic()  # after the bucket's clock: never early
+        if not reserved.due:
+            lane.ready_at = now + reserved.wait
             return
-        left = granted
+        due = [taken_at + offset for offset in reserved.due]
+        used = 0
         for work in order:
-            if left <= 0:
+            if used == len(due):
                 break
             claim = f"{self.token[:16]}-{secrets.token_hex(6)}"
-            rows = batch.recipients_claim(work.campaign.pk, left, claim)
+            rows = batch.recipients_claim(work.campaign.pk, len(due) - used, claim)
             if not rows:
                 self._idle(work, now)
                 continue
-            left -= self._send(lane, work, rows, claim)
-        if left:
-            rate_refund(app=lane.app, count=left)
+            used += self._send(lane, work, rows, claim, due[used : used + len(rows)])
+        if used < len(due):  # the latest ones: the bucket takes them back
+            rate_refund(app=lane.app, count=len(due) - used)
+        # Back for more when the last of these falls due.
+        lane.ready_at = max(lane.ready_at, due[used - 1] if used else now)
 
     def _idle(self, work: Work, now: float) -> None:
         """Nothing to claim now: when to look again (done when never)."""
@@ -283,9 +316,17 @@ class Sender:
         # Completed: the next refresh drops it (unless it was resumed meanwhile).
         work.look_at = now + (REFRESH_SECONDS * 2 if delay is None else delay)
 
-    def _send(self, lane: Lane, work: Work, rows: list[Recipient], claim: str) -> int:
+    def _send(
+        self,
+        lane: Lane,
+        work: Work,
+        rows: list[Recipient],
+        claim: str,
+        due: list[float],
+    ) -> int:
         """Write the attempts and exchange rows of claimed rows, then hand their
-        requests over. Returns how many left."""
+        requests over, each to leave when its token falls due (`due`,
+        monotonic). Returns how many were handed over."""
         campaign = work.campaign
         attempts = batch.attempts_begin(rows, app_id=lane.app.pk, claim=claim)
         pairs = list(zip(rows, attempts, strict=True))
@@ -300,8 +341,8 @@ class Sender:
             return 0
         jobs = [
             Job(campaign, recipient, attempt, _send_for(lane, work, recipient,
-                attempt, credential), PreparedRecorder(0))
-            for recipient, attempt in pairs
+                attempt, credential), PreparedRecorder(0), not_before=at)
+            for (recipient, attempt), at in zip(pairs, due, strict=True)
         ]  # fmt: skip
         self._hand_over(lane, jobs)
         return len(jobs)
@@ -333,12 +374,17 @@ class Sender:
             ]
         )
         accepted: list[Accepted] = []
+        called_off = [job for job in jobs if job.called_off]
+        if called_off:
+            _release(called_off)
         for job in jobs:
             lane = self.lanes.get(job.campaign.partner_app_id)
             if lane is not None:
                 lane.in_flight -= 1
-                if job.recorder.result is not None:
-                    lane.observe(job.recorder.result.duration_ms / 1000)
+            if job.called_off:
+                continue
+            if lane is not None and job.recorder.result is not None:
+                lane.observe(job.recorder.result.duration_ms / 1000)
             if job.answer is not None:
                 reply = job.send.reply(job.answer)
                 accepted.append(
@@ -373,9 +419,12 @@ class Sender:
         claimed = _claimed(job.recipient)
         outcome = outcomes.not_sent(job.campaign, job.recipient, job.attempt, claimed,
                                     exc)  # fmt: skip
-        if outcome is outcomes.NotSent.STOP_BATCH and lane is not None:
-            lane.ready_at = time.monotonic() + 0.05  # the bucket or state says more
-            lane.credential = None
+        if outcome is outcomes.NotSent.STOP_BATCH:
+            # Throttled, refused or stopped: what of the app has not left stays.
+            self.pool.call_off(lambda other: other.campaign.partner_app_id == app.pk)
+            if lane is not None:
+                lane.ready_at = time.monotonic() + 0.05  # the bucket says more
+                lane.credential = None
 
     def _again_with_new_token(self, job: Job, lane: Lane) -> bool:
         """A 401: once per send, the app's token is replaced (when its
@@ -462,6 +511,21 @@ def _send_for(
         image_link=image.link,
         caption=campaign.caption,
     )
+
+
+def _release(jobs: list[Job]) -> None:
+    """Jobs called off before their requests left: their exchange rows go
+    first (so that a worker dying now leaves attempts without exchanges, which
+    recovery puts back), then their attempts, and the rows are pending again."""
+    ApiExchange.objects.filter(
+        pk__in=[job.recorder.exchange_id for job in jobs]
+    ).delete()
+    by_campaign: dict[int, list[Job]] = defaultdict(list)
+    for job in jobs:
+        by_campaign[job.campaign.pk].append(job)
+    for campaign_id, stopped in by_campaign.items():
+        pairs = [(job.recipient, job.attempt) for job in stopped]
+        batch.attempts_release(pairs, campaign_id=campaign_id)
 
 
 def _claimed(recipient: Recipient) -> QuerySet[Recipient]:

@@ -243,6 +243,44 @@ def test_a_pause_with_requests_in_flight_settles_them_and_sends_nothing_new(
     assert SendAttempt.objects.count() == 3
 
 
+def test_a_pause_calls_off_the_sends_taken_ahead_that_have_not_left(
+    db: None, sim: Simulator, settings: Any, monkeypatch: Any
+) -> None:
+    """At 4 a second a sender takes the next half second's sends at once: one
+    leaves now, one in a quarter second. A pause after the first answer calls
+    the second off before it leaves: nothing of it stays behind."""
+    campaign = sim_campaign(phones=phones(6), app=sim_app(rate_per_minute=240))
+    start(campaign, settings)
+    real = batch.attempts_submitted
+    taken: list[int] = []
+
+    def count_taken(*args: Any, **kwargs: Any) -> Any:
+        rows = real_claim(*args, **kwargs)
+        taken.append(len(rows))
+        return rows
+
+    real_claim = batch.recipients_claim
+    monkeypatch.setattr(batch, "recipients_claim", count_taken)
+
+    def settle_then_pause(accepted: Any) -> None:
+        real(accepted)
+        if Campaign.objects.get().state == CampaignState.RUNNING:
+            controls.campaign_pause(campaign=Campaign.objects.get(), user_id=None)
+
+    monkeypatch.setattr(batch, "attempts_submitted", settle_then_pause)
+    run_senders(campaign)
+    assert taken[0] == 2, "two sends fall due within half a second"
+    assert len(sim.requests("template_msg")) == 1
+    assert Counter(statuses(campaign).values()) == {
+        RecipientStatus.SUBMITTED: 1,
+        RecipientStatus.PENDING: 5,
+    }
+    assert SendAttempt.objects.count() == ApiExchange.objects.count() == 1
+    assert not campaign.recipients.exclude(claimed_by="").exclude(
+        status=RecipientStatus.SUBMITTED
+    ).exists()
+
+
 def test_a_callback_that_beat_its_send_is_attached_right_after_the_send(
     db: None, settings: Any
 ) -> None:

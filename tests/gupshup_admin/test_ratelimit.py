@@ -142,9 +142,10 @@ def test_no_sliding_minute_ever_holds_more_than_the_rate(per_minute: int) -> Non
     clock = 0.0
     while clock < 180:
         now = start + timedelta(seconds=clock)
-        granted, wait = bucket_take(
+        taken = bucket_take(
             bucket, per_minute=per_minute, want=10_000, gather_seconds=0.25, now=now
         )
+        granted, wait = len(taken.due), taken.wait
         sends += [clock] * granted
         # A taker is back 10 ms after a grant (its batch sent); a wait below
         # the clock's microsecond would not move it on.
@@ -170,9 +171,10 @@ def test_no_sliding_second_ever_holds_more_than_the_rate(per_minute: int) -> Non
     clock = 0.0
     while clock < 20:
         now = start + timedelta(seconds=clock)
-        granted, wait = bucket_take(
+        taken = bucket_take(
             bucket, per_minute=per_minute, want=10_000, gather_seconds=0.1, now=now
         )
+        granted, wait = len(taken.due), taken.wait
         sends += [clock] * granted
         clock += max(wait, 0.000_001) if not granted else 0.000_001
     busiest, first = 0, 0
@@ -182,3 +184,37 @@ def test_no_sliding_second_ever_holds_more_than_the_rate(per_minute: int) -> Non
         busiest = max(busiest, last - first + 1)
     assert busiest <= math.ceil(per_minute / 60)
     assert len(sends) >= 0.98 * per_minute / 60 * 20 - 1
+
+
+@pytest.mark.parametrize("per_minute", [10, 600, 1200, 4800, 60_000])
+def test_sends_reserved_ahead_leave_on_time_and_keep_every_second_within_the_rate(
+    per_minute: int,
+) -> None:
+    """A sender reserves what falls due in the next half second and sends each
+    at its due time: no sliding second holds more than the rate (rounded up),
+    and almost all of the rate is used."""
+    start = timezone.now()
+    bucket = SendRateBucket(tokens=1e9, refilled_at=start)
+    sends: list[float] = []
+    clock = 0.0
+    while clock < 20:
+        now = start + timedelta(seconds=clock)
+        taken = bucket_take(
+            bucket,
+            per_minute=per_minute,
+            want=10_000,
+            gather_seconds=0.1,
+            ahead_seconds=0.5,
+            now=now,
+        )
+        sends += [clock + due for due in taken.due]
+        # Back when its last reserved send falls due (at once when none was).
+        clock += max(taken.due[-1] if taken.due else taken.wait, 0.000_001)
+    sends.sort()
+    busiest, first = 0, 0
+    for last, at in enumerate(sends):
+        while sends[first] <= at - 1.0:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    assert busiest <= math.ceil(per_minute / 60)
+    assert len([at for at in sends if at < 20]) >= 0.98 * per_minute / 60 * 20 - 1
