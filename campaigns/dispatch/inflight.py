@@ -8,6 +8,7 @@ changes no guarantee of the sender (see `sender.py`).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ class Job:
     send: Send[Any]
     recorder: PreparedRecorder
     not_before: float = 0.0  # monotonic: its rate token falls due then
+    pacer: Pacer | None = field(default=None, repr=False)
     refreshed: bool = False  # sent again once with a new token after a 401
     answer: HttpResponse[Any] | None = field(default=None, repr=False)
     error: ProviderError | None = None
@@ -55,15 +57,45 @@ class Job:
         return True
 
     def wait_until_due(self) -> bool:
-        """Sleep until `not_before`; False when it was called off meanwhile."""
-        delay = self.not_before - time.monotonic()
-        if delay > 0:
-            self._wake.wait(delay)
+        """Sleep until `not_before` and its pacer lets it go; False when it was
+        called off meanwhile."""
+        while True:
+            delay = self.not_before - time.monotonic()
+            if delay <= 0 and self.pacer is not None:
+                delay = self.pacer.depart()
+            if delay > 0:
+                self._wake.wait(delay)
+            with self._lock:
+                if self.called_off:
+                    return False
+                if delay <= 0:
+                    self._started = True
+                    return True
+
+
+class Pacer:
+    """One app's departures from one sender, at least `spacing` seconds apart.
+
+    The bucket says when each token falls due; a request that left late (a
+    busy machine wakes a thread late) must not bring the next ones closer to
+    it, or eleven could land in one of Gupshup's seconds where the bucket
+    allowed ten.
+    """
+
+    def __init__(self, spacing: float) -> None:
+        self.spacing = spacing
+        self._last = -math.inf
+        self._lock = threading.Lock()
+
+    def depart(self) -> float:
+        """0 when a request may leave now (and it counts as left), else the
+        seconds to wait."""
         with self._lock:
-            if self.called_off:
-                return False
-            self._started = True
-            return True
+            now = time.monotonic()
+            wait = self._last + self.spacing - now
+            if wait <= 0:
+                self._last = now
+            return max(wait, 0.0)
 
 
 class InFlight:

@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from campaigns.dispatch import batch, outcomes
 from campaigns.dispatch.batch import Accepted
-from campaigns.dispatch.inflight import InFlight, Job
+from campaigns.dispatch.inflight import InFlight, Job, Pacer
 from campaigns.dispatch.pauses import campaign_pause_for
 from campaigns.models import (
     Campaign,
@@ -61,7 +61,7 @@ from gupshup_admin.providers.errors import (
 )
 from gupshup_admin.providers.gupshup import Send
 from gupshup_admin.providers.http import Credential
-from gupshup_admin.ratelimit import rate_refund, rate_reserve
+from gupshup_admin.ratelimit import rate_refund, rate_reserve, send_spacing
 from media_library import selectors as media_selectors
 
 HEARTBEAT_SECONDS = 1.0
@@ -129,6 +129,7 @@ class Lane:
     latency: float = FIRST_LATENCY_SECONDS  # moving average of its answers
     credential: Credential | None = None
     turn: int = 0  # round robin over its campaigns
+    pacer: Pacer = field(default_factory=lambda: Pacer(0.0))
 
     def room(self) -> int:
         """Requests it may have in flight or waiting to leave from this sender:
@@ -251,6 +252,7 @@ class Sender:
             works[campaign.pk] = work
             serving = self.lanes.get(app.pk) or Lane(app)
             serving.app = app  # its rate or health may have changed
+            serving.pacer.spacing = send_spacing(app.send_rate_per_minute)
             serving.works.append(work)
             self.lanes[app.pk] = serving
         self.works = works
@@ -341,7 +343,8 @@ class Sender:
             return 0
         jobs = [
             Job(campaign, recipient, attempt, _send_for(lane, work, recipient,
-                attempt, credential), PreparedRecorder(0), not_before=at)
+                attempt, credential), PreparedRecorder(0), not_before=at,
+                pacer=lane.pacer)
             for (recipient, attempt), at in zip(pairs, due, strict=True)
         ]  # fmt: skip
         self._hand_over(lane, jobs)
@@ -454,6 +457,7 @@ class Sender:
             job.attempt,
             _send_for(lane, work, job.recipient, job.attempt, lane.credential),
             PreparedRecorder(0),
+            pacer=lane.pacer,
             refreshed=True,
         )
         self._hand_over(lane, [again])

@@ -276,9 +276,11 @@ def test_a_pause_calls_off_the_sends_taken_ahead_that_have_not_left(
         RecipientStatus.PENDING: 5,
     }
     assert SendAttempt.objects.count() == ApiExchange.objects.count() == 1
-    assert not campaign.recipients.exclude(claimed_by="").exclude(
-        status=RecipientStatus.SUBMITTED
-    ).exists()
+    assert (
+        not campaign.recipients.exclude(claimed_by="")
+        .exclude(status=RecipientStatus.SUBMITTED)
+        .exists()
+    )
 
 
 def test_a_callback_that_beat_its_send_is_attached_right_after_the_send(

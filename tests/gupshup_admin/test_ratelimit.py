@@ -31,8 +31,8 @@ def test_sends_are_spaced_at_the_configured_rate(partner_app: PartnerApp) -> Non
     now = timezone.now()
     assert take_one(app=partner_app, now=now) == 0.0
     wait = take_one(app=partner_app, now=now)
-    assert wait == pytest.approx(1.0, abs=0.01)
-    # A hair under one a second (REFILL_MARGIN): a second never holds two.
+    assert wait == pytest.approx(1 / REFILL_MARGIN)
+    # A little under one a second (REFILL_MARGIN): a second never holds two.
     assert take_one(app=partner_app, now=now + timedelta(seconds=0.99)) > 0
     later = now + timedelta(seconds=wait + 0.000_001)
     assert take_one(app=partner_app, now=later) == 0.0
@@ -88,7 +88,7 @@ def test_the_rate_recovers_fully_after_ten_quiet_minutes(
     rate_throttled(app=partner_app, pause_seconds=1, now=now)
     later = now + timedelta(minutes=11)
     assert take_one(app=partner_app, now=later) == 0.0
-    assert take_one(app=partner_app, now=later) == pytest.approx(1.0, abs=0.01)
+    assert take_one(app=partner_app, now=later) == pytest.approx(1 / REFILL_MARGIN)
 
 
 @pytest.mark.skipif(
@@ -149,14 +149,14 @@ def test_no_sliding_minute_ever_holds_more_than_the_rate(per_minute: int) -> Non
         sends += [clock] * granted
         # A taker is back 10 ms after a grant (its batch sent); a wait below
         # the clock's microsecond would not move it on.
-        clock += max(wait, 0.001) if not granted else 0.01
+        clock += max(wait, 0.000_001) if not granted else 0.01
     busiest, first = 0, 0
     for last, at in enumerate(sends):
         while sends[first] <= at - 60:
             first += 1
         busiest = max(busiest, last - first + 1)
     assert busiest <= per_minute
-    assert len(sends) >= 0.98 * per_minute * 3
+    assert len(sends) >= 0.96 * per_minute * 3
 
 
 @pytest.mark.parametrize("per_minute", [10, 90, 600, 1200, 4800, 60_000])
@@ -183,7 +183,7 @@ def test_no_sliding_second_ever_holds_more_than_the_rate(per_minute: int) -> Non
             first += 1
         busiest = max(busiest, last - first + 1)
     assert busiest <= math.ceil(per_minute / 60)
-    assert len(sends) >= 0.98 * per_minute / 60 * 20 - 1
+    assert len(sends) >= 0.96 * per_minute / 60 * 20 - 1
 
 
 @pytest.mark.parametrize("per_minute", [10, 600, 1200, 4800, 60_000])
@@ -217,4 +217,4 @@ def test_sends_reserved_ahead_leave_on_time_and_keep_every_second_within_the_rat
             first += 1
         busiest = max(busiest, last - first + 1)
     assert busiest <= math.ceil(per_minute / 60)
-    assert len([at for at in sends if at < 20]) >= 0.98 * per_minute / 60 * 20 - 1
+    assert len([at for at in sends if at < 20]) >= 0.96 * per_minute / 60 * 20 - 1
