@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _pg import (
     bench_database,
     bench_env,
+    children,
     cpu_ticks,
     django_setup,
     free_port,
@@ -89,7 +90,6 @@ def main() -> None:
             Path(tmp),
             PROVIDER_READ_TIMEOUT="10",
             CAMPAIGN_SENDERS=str(WORKERS),
-            CAMPAIGN_SENDER_SLICE_SECONDS="5",
             # Workers keep their connection, as deployed (the default 0
             # reconnects on every poll of the queue).
             CONN_MAX_AGE="60",
@@ -164,19 +164,26 @@ def run(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[str, A
 
 @contextmanager
 def simulator(env: dict[str, str], tmp: Path) -> Iterator[str]:
-    """`manage.py simulator` in its own process: no callbacks, no faults."""
+    """The simulator in its own process, on gunicorn (`bench/sim_wsgi.py` says
+    why): no callbacks, no faults."""
     port = free_port()
     config = tmp / "sim.json"
     config.write_text(json.dumps(sim_config()))
-    command = [sys.executable, "manage.py", "simulator", "--port", str(port)]
-    command += ["--config", str(config), "-v", "0"]
+    command = [sys.executable, "-m", "gunicorn", "--workers", "1"]
+    command += ["--worker-class", "gthread", "--threads", "256"]
+    command += ["--keep-alive", "30", "--bind", f"127.0.0.1:{port}"]
+    command += ["--log-level", "warning", "bench.sim_wsgi:application"]
     proc = subprocess.Popen(
-        command, cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL
+        command,
+        cwd=REPO,
+        env={**os.environ, **env, "SIM_CONFIG": str(config)},
+        stdout=subprocess.DEVNULL,
     )
     OURS.add(proc.pid)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{url}/_sim/health", proc, "simulator")
+        OURS.update(children(proc.pid))  # gunicorn's worker
         yield url
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -446,6 +453,10 @@ def measure_many_apps(apps: list[Any], sim_url: str, seconds: float) -> dict[str
     wait_settled(campaigns, timeout=60)
     time.sleep(2)  # requests still in flight when cancelled settle
     log = sim_log(sim_url)
+    if os.environ.get("BENCH_DUMP"):  # the simulator's log, to look into
+        Path(os.environ["BENCH_DUMP"]).write_text(
+            json.dumps({"started": started, "log": log})
+        )
     counted = [r for r in log if started <= r["time"] <= ended and r["accepted"]]
     by_app: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in log:

@@ -30,9 +30,9 @@ def _factor(bucket: SendRateBucket, now: datetime) -> float:
 BURST_SECONDS = 0.01
 # The refill is kept this much under the bound, for clocks, rounding and the
 # jitter between a request leaving and arriving: at 10 a second, ten sends
-# then span 1.02 s, so 20 ms of jitter cannot put eleven in one second as
+# then span 1.03 s, so 30 ms of jitter cannot put eleven in one second as
 # Gupshup counts them.
-REFILL_MARGIN = 0.98
+REFILL_MARGIN = 0.97
 
 
 def _shape(per_minute: float) -> tuple[float, float]:
@@ -41,10 +41,10 @@ def _shape(per_minute: float) -> tuple[float, float]:
     Gupshup counts an app's sends per second (`per_minute / 60` of them, "1 s
     cool-down") as well as per minute. A bucket holding at most C tokens that
     refills r a second lets one sliding second hold C + ceil(r) - 1 sends (C at
-    once, then one every 1/r s), so it refills 2 % under N - C + 1 a second:
+    once, then one every 1/r s), so it refills 3 % under N - C + 1 a second:
     no second ever holds more than N (rounded up) sends, and no minute more
     than `per_minute`. C is small (BURST_SECONDS of sends, at least one), so
-    that costs at most 4 % of the rate; at high rates it still lets takers
+    that costs at most 5 % of the rate; at high rates it still lets takers
     take a batch of tokens at once.
     """
     per_second = per_minute / 60.0

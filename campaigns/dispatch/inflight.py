@@ -16,7 +16,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
 from django.conf import settings
 
 from campaigns.models import Campaign, Recipient, SendAttempt
@@ -98,6 +97,10 @@ class Pacer:
             return max(wait, 0.0)
 
 
+class _CalledOff(Exception):
+    """The job was called off before its request left."""
+
+
 class InFlight:
     """A bounded pool of threads making `Job` requests; at most `size` at once,
     so a handed-over request leaves when it falls due (it never waits in a
@@ -108,7 +111,10 @@ class InFlight:
         self.size = size
         self._pool = ThreadPoolExecutor(size, thread_name_prefix="send")
         self._running: dict[Future[None], Job] = {}
-        self._local = threading.local()
+        # One Session for all the threads: its connection pool is thread-safe,
+        # and a request then finds a warm connection (a cold one's first
+        # request arrives late, which would bring it closer to the next).
+        self._session = http_session(pool_size=size)
 
     @property
     def room(self) -> int:
@@ -153,16 +159,23 @@ class InFlight:
         self._pool.shutdown(wait=True)
 
     def _make(self, job: Job) -> None:
-        if not job.wait_until_due():
-            return
+        def leave() -> None:
+            # The request is prepared: it goes on the wire when due, so the
+            # time spent preparing it cannot delay it past its moment.
+            if not job.wait_until_due():
+                raise _CalledOff
+
         http = HttpClient(
             recorder=job.recorder,
             connect_timeout=settings.PROVIDER_CONNECT_TIMEOUT,
             read_timeout=settings.PROVIDER_READ_TIMEOUT,
-            session=self._session(),
+            session=self._session,
+            before_send=leave,
         )
         try:
             job.answer = http.send(job.send.request, job.send.parse)
+        except _CalledOff:
+            return
         except ProviderError as exc:
             job.error = exc
         except Exception as exc:  # a bug after the request may have left
@@ -171,9 +184,3 @@ class InFlight:
                 "the provider may have received the request."
             )
             job.error.exchange_id = job.recorder.exchange_id
-
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = http_session(pool_size=2)
-        return session

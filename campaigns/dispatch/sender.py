@@ -24,6 +24,7 @@ bulk as they come back. The rules that make double sends impossible:
 from __future__ import annotations
 
 import math
+import random
 import secrets
 import time
 from collections import defaultdict
@@ -130,11 +131,17 @@ class Lane:
     credential: Credential | None = None
     turn: int = 0  # round robin over its campaigns
     pacer: Pacer = field(default_factory=lambda: Pacer(0.0))
+    answered: bool = False  # an answer came back since this sender began
 
     def room(self) -> int:
         """Requests it may have in flight or waiting to leave from this sender:
         its setting, else enough to keep its rate through its latency (twice,
         for the tail) plus one batch taken ahead."""
+        if not self.answered:
+            # Slow start: one request until the first answer is back. The first
+            # request of a sender opens a connection and arrives late; sent
+            # alone, it cannot land in one of Gupshup's seconds with ten more.
+            return 1 - self.in_flight
         limit: int = settings.CAMPAIGN_APP_IN_FLIGHT
         if not limit:
             per_second = self.app.send_rate_per_minute / 60.0
@@ -250,7 +257,7 @@ class Sender:
                 else now + IMAGE_SECONDS
             )
             works[campaign.pk] = work
-            serving = self.lanes.get(app.pk) or Lane(app)
+            serving = self.lanes.get(app.pk) or _new_lane(app, now)
             serving.app = app  # its rate or health may have changed
             serving.pacer.spacing = send_spacing(app.send_rate_per_minute)
             serving.works.append(work)
@@ -388,6 +395,7 @@ class Sender:
                 continue
             if lane is not None and job.recorder.result is not None:
                 lane.observe(job.recorder.result.duration_ms / 1000)
+                lane.answered = True
             if job.answer is not None:
                 reply = job.send.reply(job.answer)
                 accepted.append(
@@ -462,6 +470,14 @@ class Sender:
         )
         self._hand_over(lane, [again])
         return True
+
+
+def _new_lane(app: PartnerApp, now: float) -> Lane:
+    """A lane starting at a random point of its app's first send interval:
+    apps that start together then do not send in step, which would reach
+    Gupshup as bursts of one request per app at once."""
+    spacing = send_spacing(app.send_rate_per_minute)
+    return Lane(app, ready_at=now + random.uniform(0.0, spacing))  # noqa: S311
 
 
 def sender_run(

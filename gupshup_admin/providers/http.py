@@ -196,8 +196,12 @@ class HttpClient:
         read_timeout: float,
         get_retries: int = 2,
         session: requests.Session | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> None:
         self.session = session or http_session()
+        # Called once the request is prepared, right before it goes on the
+        # wire (the dispatcher waits there for the request's moment to leave).
+        self.before_send = before_send
         self.recorder = recorder
         self.timeout = (connect_timeout, read_timeout)
         self.get_retries = get_retries
@@ -272,8 +276,21 @@ class HttpClient:
             kwargs["data"] = request.form
         elif request.json_body is not None:
             kwargs["json"] = request.json_body
+        timeout = kwargs.pop("timeout")
         try:
-            return self.session.request(request.method, request.url, **kwargs)
+            # What `Session.request` does, with the work before the wire done
+            # before `before_send`: a request then leaves when it is told to.
+            prepared = self.session.prepare_request(
+                requests.Request(request.method, request.url, **kwargs)
+            )
+            settings = self.session.merge_environment_settings(
+                prepared.url, {}, None, None, None
+            )
+            if self.before_send is not None:
+                self.before_send()
+            return self.session.send(
+                prepared, timeout=timeout, allow_redirects=True, **settings
+            )
         except requests.RequestException as exc:
             raise self._network_error(request, exc) from exc
 

@@ -20,7 +20,7 @@ def test_a_batch_gets_at_most_the_bursts_sends(partner_app: PartnerApp) -> None:
     later = now + timedelta(seconds=30)
     assert rate_take_many(app=partner_app, want=50, now=later) == (10, 0.0)
     granted, wait = rate_take_many(app=partner_app, want=50, now=later)
-    # 991 a second (2 % under) refill a bucket of 10: no second holds more
+    # 991 a second, 3 % under, refill a bucket of 10: no second holds more
     # than 1,000.
     assert granted == 0 and wait == pytest.approx(1 / (991 * REFILL_MARGIN))
     soon = later + timedelta(milliseconds=5.5)
