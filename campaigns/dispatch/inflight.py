@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
 from django.conf import settings
 
 from campaigns.models import Campaign, Recipient, SendAttempt
@@ -97,6 +98,31 @@ class Pacer:
             return max(wait, 0.0)
 
 
+# One Session for every sender of the process, and the apps whose connections
+# are warm in it: its connection pool is thread-safe and outlives a sender's
+# slice, so the next slice finds warm connections (a cold one's first request
+# arrives late, by a TLS handshake or more, which would bring it closer to the
+# next one).
+_SESSION: list[requests.Session] = []
+_WARM_UNTIL: dict[int, float] = {}
+WARM_SECONDS = 20.0  # connections idle longer may have been closed
+
+
+def _process_session(size: int) -> requests.Session:
+    if not _SESSION:
+        _SESSION.append(http_session(pool_size=max(size, 10)))
+    return _SESSION[0]
+
+
+def app_warm(app_id: int) -> bool:
+    """Whether this process answered a request of the app a moment ago."""
+    return _WARM_UNTIL.get(app_id, 0.0) > time.monotonic()
+
+
+def app_answered(app_id: int) -> None:
+    _WARM_UNTIL[app_id] = time.monotonic() + WARM_SECONDS
+
+
 class _CalledOff(Exception):
     """The job was called off before its request left."""
 
@@ -111,10 +137,7 @@ class InFlight:
         self.size = size
         self._pool = ThreadPoolExecutor(size, thread_name_prefix="send")
         self._running: dict[Future[None], Job] = {}
-        # One Session for all the threads: its connection pool is thread-safe,
-        # and a request then finds a warm connection (a cold one's first
-        # request arrives late, which would bring it closer to the next).
-        self._session = http_session(pool_size=size)
+        self._session = _process_session(size)
 
     @property
     def room(self) -> int:

@@ -39,7 +39,13 @@ from django.utils import timezone
 
 from campaigns.dispatch import batch, outcomes
 from campaigns.dispatch.batch import Accepted
-from campaigns.dispatch.inflight import InFlight, Job, Pacer
+from campaigns.dispatch.inflight import (
+    InFlight,
+    Job,
+    Pacer,
+    app_answered,
+    app_warm,
+)
 from campaigns.dispatch.pauses import campaign_pause_for
 from campaigns.models import (
     Campaign,
@@ -131,7 +137,7 @@ class Lane:
     credential: Credential | None = None
     turn: int = 0  # round robin over its campaigns
     pacer: Pacer = field(default_factory=lambda: Pacer(0.0))
-    answered: bool = False  # an answer came back since this sender began
+    answered: bool = False  # an answer came back a moment ago, in this process
 
     def room(self) -> int:
         """Requests it may have in flight or waiting to leave from this sender:
@@ -396,6 +402,7 @@ class Sender:
             if lane is not None and job.recorder.result is not None:
                 lane.observe(job.recorder.result.duration_ms / 1000)
                 lane.answered = True
+                app_answered(lane.app.pk)
             if job.answer is not None:
                 reply = job.send.reply(job.answer)
                 accepted.append(
@@ -477,7 +484,8 @@ def _new_lane(app: PartnerApp, now: float) -> Lane:
     apps that start together then do not send in step, which would reach
     Gupshup as bursts of one request per app at once."""
     spacing = send_spacing(app.send_rate_per_minute)
-    return Lane(app, ready_at=now + random.uniform(0.0, spacing))  # noqa: S311
+    start = now + random.uniform(0.0, spacing)  # noqa: S311
+    return Lane(app, ready_at=start, answered=app_warm(app.pk))
 
 
 def sender_run(

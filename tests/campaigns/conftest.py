@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from campaigns.dispatch import inflight
 from campaigns.models import Campaign, CampaignKind
 from gupshup_admin.models import PartnerApp, Template
 from media_library.models import MediaFile
@@ -45,3 +46,11 @@ def campaign(partner_app: PartnerApp, template: Template, settings: Any) -> Camp
 
 # Real worker processes on the test database (PostgreSQL only): tests/workers.py.
 __all__ = ["worker_pool"]
+
+
+@pytest.fixture(autouse=True)
+def cold_connections() -> None:
+    """Each test starts with no app's connections warm in this process (a
+    sender's first request to an app then goes alone, as in a fresh worker):
+    app ids repeat from test to test."""
+    inflight._WARM_UNTIL.clear()
