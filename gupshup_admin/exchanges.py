@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from gupshup_admin.bulk_sql import update_rows
+from gupshup_admin.bulk_sql import insert_rows, update_rows
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
 from gupshup_admin.providers.http import HttpClient, Request
 from gupshup_admin.providers.recording import ExchangeContext, ExchangeResult
@@ -77,20 +77,20 @@ def exchanges_begin(requests: list[Request]) -> list[int]:
     dispatcher's batches). Returns their ids, in order."""
     now = timezone.now()
     rows = [
-        ApiExchange(
-            provider=request.context.provider,
-            endpoint=request.context.endpoint,
-            partner_app_id=request.context.partner_app_id,
-            commbox_channel_id=request.context.commbox_channel_id,
-            user_id=request.context.user_id,
-            ref=request.context.ref,
-            destination=request.context.destination,
-            created_at=now,
+        {
+            "provider": request.context.provider,
+            "endpoint": request.context.endpoint,
+            "partner_app_id": request.context.partner_app_id,
+            "commbox_channel_id": request.context.commbox_channel_id,
+            "user_id": request.context.user_id,
+            "ref": request.context.ref,
+            "destination": request.context.destination,
+            "created_at": now,
             **_logged_fields(request),
-        )
+        }
         for request in requests
     ]
-    return [row.pk for row in ApiExchange.objects.bulk_create(rows)]
+    return insert_rows(ApiExchange, rows)
 
 
 def _logged_fields(request: Request) -> dict[str, Any]:

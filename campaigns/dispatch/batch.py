@@ -25,7 +25,7 @@ from campaigns.models import (
     RecipientStatus,
     SendAttempt,
 )
-from gupshup_admin.bulk_sql import update_rows
+from gupshup_admin.bulk_sql import insert_rows, update_rows
 
 
 @functools.cache
@@ -75,20 +75,25 @@ def attempts_begin(
     """Each claimed recipient's next attempt ("sending"), written in one
     statement before any of their requests leaves."""
     now = timezone.now()
-    made = [
-        SendAttempt(
-            recipient_id=recipient.pk,
-            campaign_id=recipient.campaign_id,
-            partner_app_id=app_id,
-            number=recipient.attempts + 1,
-            status=AttemptStatus.SENDING,
-            claim=claim,
-            created_at=now,
-            updated_at=now,
-        )
+    rows = [
+        {
+            "recipient_id": recipient.pk,
+            "campaign_id": recipient.campaign_id,
+            "partner_app_id": app_id,
+            "number": recipient.attempts + 1,
+            "status": AttemptStatus.SENDING.value,
+            "claim": claim,
+            "created_at": now,
+            "updated_at": now,
+        }
         for recipient in recipients
     ]
-    return SendAttempt.objects.bulk_create(made)
+    made = []
+    for pk, row in zip(insert_rows(SendAttempt, rows), rows, strict=True):
+        attempt = SendAttempt(pk=pk, **row)
+        attempt._state.adding = False
+        made.append(attempt)
+    return made
 
 
 def attempts_release(

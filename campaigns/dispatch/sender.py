@@ -77,6 +77,9 @@ REFRESH_SECONDS = 0.5
 # While requests wait to leave, their campaigns' states are read this often: a
 # pause or cancel calls off what has not left within this time.
 STATES_SECONDS = 0.1
+# Callbacks that beat their send's write are looked for at most this often
+# (one query; the tick looks too).
+PARKED_SECONDS = 0.5
 # A running campaign's image (media id or link) is checked again this often;
 # pre-flight made sure its media id outlives the campaign.
 IMAGE_SECONDS = 5.0
@@ -174,6 +177,10 @@ class Sender:
         self.pool = InFlight(settings.CAMPAIGN_SENDS_IN_FLIGHT)
         self.sent = 0
         self.serving = True  # until the first refresh says otherwise
+        # Message ids accepted since callbacks parked before their send were
+        # last looked for, and when to look again.
+        self.accepted_ids: list[str] = []
+        self.parked_at = 0.0
 
     # --- the loop ---------------------------------------------------------
 
@@ -217,6 +224,7 @@ class Sender:
         finally:
             self._settle(self.pool.drain())
             self.pool.close()
+            _attach_early_callbacks(self.accepted_ids)
 
     def _lanes_in_turn(self) -> list[Lane]:
         lanes = [lane for lane in self.lanes.values() if lane.works]
@@ -424,7 +432,11 @@ class Sender:
             if work is not None and work.campaign.auth_failures:
                 Campaign.objects.filter(pk=pk).update(auth_failures=0)
                 work.campaign.auth_failures = 0
-        _attach_early_callbacks([a.message_id for a in accepted])
+        self.accepted_ids += [a.message_id for a in accepted]
+        if self.accepted_ids and time.monotonic() >= self.parked_at:
+            _attach_early_callbacks(self.accepted_ids)
+            self.accepted_ids = []
+            self.parked_at = time.monotonic() + PARKED_SECONDS
 
     def _not_accepted(self, job: Job, exc: ProviderError, lane: Lane | None) -> None:
         app = job.campaign.partner_app
