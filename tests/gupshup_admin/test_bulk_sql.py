@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from campaigns.models import Recipient, RecipientStatus
-from gupshup_admin.bulk_sql import update_rows
+from gupshup_admin.bulk_sql import insert_rows, update_rows
 from gupshup_admin.models import ApiExchange, ExchangeOutcome
 from tests.factories import phones, sim_campaign
 
@@ -64,3 +64,27 @@ def test_a_row_that_no_longer_matches_is_left_alone(db: None) -> None:
     }
     assert Recipient.objects.get(pk=ours.pk).attempts == 5
     assert Recipient.objects.get(pk=other_claim.pk).attempts == 0
+
+
+def test_insert_rows_fills_defaults_keeps_json_and_returns_ids_in_order(
+    db: None,
+) -> None:
+    now = timezone.now()
+    ids = insert_rows(
+        ApiExchange,
+        [
+            {
+                "provider": "gupshup",
+                "endpoint": "template_msg",
+                "created_at": now,
+                "request_body": {"destination": "919000012345", "n": 1},
+                "ref": "attempt:1",
+            },
+            {"provider": "commbox", "endpoint": "send", "created_at": now},
+        ],
+    )
+    first, second = (ApiExchange.objects.get(pk=pk) for pk in ids)
+    assert (first.endpoint, first.ref) == ("template_msg", "attempt:1")
+    assert first.request_body == {"destination": "919000012345", "n": 1}
+    assert (second.provider, second.ref, second.request_body) == ("commbox", "", {})
+    assert second.outcome == ApiExchange._meta.get_field("outcome").get_default()
