@@ -463,10 +463,11 @@ CAMPAIGN_SENDS_IN_FLIGHT = _positive_int("CAMPAIGN_SENDS_IN_FLIGHT", 64)
 # Requests in flight per app and sender; 0: enough for the app's rate at the
 # latency it answers with (twice over, for the tail), at least 2.
 CAMPAIGN_APP_IN_FLIGHT = _non_negative_int("CAMPAIGN_APP_IN_FLIGHT", 0)
-# A sender works this long, then re-enqueues itself (so pauses and other queues
-# get their turn).
-CAMPAIGN_SENDER_SLICE_SECONDS = _positive("CAMPAIGN_SENDER_SLICE_SECONDS", 10.0)
-# Recipients claimed (and rate tokens taken) per round trip.
+# A sender works this long, then hands over to its next slice (enqueued at once:
+# it starts while this one waits for its last answers), so a worker of the
+# sends queue is free for other tasks now and then.
+CAMPAIGN_SENDER_SLICE_SECONDS = _positive("CAMPAIGN_SENDER_SLICE_SECONDS", 30.0)
+# Recipients claimed (and rate tokens taken) per statement, at most.
 CAMPAIGN_SEND_BATCH = env.int("CAMPAIGN_SEND_BATCH", default=20)
 # Transient failures (5xx, connection refused) retried this many times, with
 # exponential backoff from this base, before the recipient fails.

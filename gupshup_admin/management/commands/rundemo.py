@@ -31,6 +31,8 @@ class Command(BaseCommand):
             "COMMBOX_API_BASE": f"http://127.0.0.1:{sim_port}/commbox",
             "SITE_URL": f"http://127.0.0.1:{port}",
             "PYTHONUNBUFFERED": "1",
+            # One sender slot: the demo runs one worker for the sends queue.
+            "CAMPAIGN_SENDERS": "1",
         }
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
