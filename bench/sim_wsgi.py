@@ -8,10 +8,16 @@ file named by SIM_CONFIG (`manage.py simulator --config` reads the same).
     gunicorn --workers 1 --worker-class gthread --threads 256 bench.sim_wsgi:application
 
 One worker: the simulator's state (rate windows, the request log) lives in it.
+Its garbage collector is off: the request log grows by thousands of rows a
+minute, and a collection over it paused every thread for tens of ms (a rarer
+one, for hundreds), so requests that came meanwhile were counted late,
+bunched, as no real Gupshup would count them. A benchmark's run leaves little
+cyclic garbage.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -27,3 +33,4 @@ _state = SimState(
 _dispatcher = CallbackDispatcher(lambda: _state.config)
 _dispatcher.start()
 application = SimWsgi(_state, _dispatcher)
+gc.disable()
