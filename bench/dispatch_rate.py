@@ -417,6 +417,8 @@ def measure_one_app(app: Any, sim_url: str, seconds: float) -> dict[str, Any]:
         stamps, _ = send_campaign(app, count, start=1)
     achieved = per_second(stamps)
     log = sim_log(sim_url)
+    if os.environ.get("BENCH_DUMP"):  # the simulator's log, to look into
+        Path(f"{os.environ['BENCH_DUMP']}.one").write_text(json.dumps({"log": log}))
     return {
         "one_configured_per_s": PER_APP_PER_MINUTE / 60,
         "one_sends": count,

@@ -12,7 +12,13 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    Future,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,16 +166,26 @@ class InFlight:
             if job.not_before > now and not job.called_off
         }
 
-    def call_off(self, unwanted: Callable[[Job], bool]) -> int:
+    def call_off(self, unwanted: Callable[[Job], bool]) -> list[Job]:
         """Stop the jobs `unwanted` picks whose requests have not left yet;
-        their answers come back with `called_off` set."""
-        return sum(job.call_off() for job in self._running.values() if unwanted(job))
+        their answers come back with `called_off` set. Returns those stopped."""
+        return [
+            job for job in self._running.values() if unwanted(job) and job.call_off()
+        ]
 
     def done(self, timeout: float = 0.0) -> list[Job]:
         """The jobs whose answers are in, waiting up to `timeout` for a first."""
         if not self._running:
             return []
         finished, _ = wait(list(self._running), timeout, return_when=FIRST_COMPLETED)
+        return [self._running.pop(future) for future in finished]
+
+    def done_within(self, seconds: float) -> list[Job]:
+        """The jobs whose answers are in after at most `seconds` (sooner when
+        every answer is in)."""
+        if not self._running:
+            return []
+        finished, _ = wait(list(self._running), seconds, return_when=ALL_COMPLETED)
         return [self._running.pop(future) for future in finished]
 
     def drain(self) -> list[Job]:

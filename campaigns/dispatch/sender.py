@@ -77,6 +77,9 @@ REFRESH_SECONDS = 0.5
 # While requests wait to leave, their campaigns' states are read this often: a
 # pause or cancel calls off what has not left within this time.
 STATES_SECONDS = 0.1
+# Answers that come back within this many seconds of each other are settled
+# together.
+SETTLE_GATHER_SECONDS = 0.005
 # Callbacks that beat their send's write are looked for at most this often
 # (one query; the tick looks too).
 PARKED_SECONDS = 0.5
@@ -200,6 +203,7 @@ class Sender:
                         return SliceResult(self.sent, None)
                     beat_at = now + HEARTBEAT_SECONDS
                 if now >= deadline:
+                    self._give_back_waiting()
                     if hand_over is None:
                         return SliceResult(self.sent, 0.0)
                     hand_over()
@@ -220,11 +224,27 @@ class Sender:
                     + [lane.ready_at for lane in self.lanes.values() if lane.works]
                     + ([states_at] if self.pool.waiting() else [])
                 )
-                self._settle(self.pool.done(max(0.0, min(wake - now, 0.25))))
+                finished = self.pool.done(max(0.0, min(wake - now, 0.25)))
+                if finished and len(self.pool):
+                    # Answers come back one by one: those of the next few ms
+                    # are settled with these, a few statements for all.
+                    finished += self.pool.done_within(SETTLE_GATHER_SECONDS)
+                self._settle(finished)
         finally:
             self._settle(self.pool.drain())
             self.pool.close()
             _attach_early_callbacks(self.accepted_ids)
+
+    def _give_back_waiting(self) -> None:
+        """The slice ends: what has not left is called off and its tokens go
+        back to the bucket, so the next slice (another worker, perhaps) sends
+        from there on; this one would go on sending while that one starts."""
+        waiting: dict[int, int] = defaultdict(int)
+        for job in self.pool.call_off(lambda job: True):
+            waiting[job.campaign.partner_app_id] += 1
+        for lane in self.lanes.values():
+            if waiting.get(lane.app.pk):
+                rate_refund(app=lane.app, count=waiting[lane.app.pk])
 
     def _lanes_in_turn(self) -> list[Lane]:
         lanes = [lane for lane in self.lanes.values() if lane.works]
