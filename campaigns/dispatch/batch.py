@@ -9,6 +9,7 @@ the accepted ones submitted once their answers are in."""
 from __future__ import annotations
 
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,8 +46,12 @@ def _claim_sql(vendor: str) -> str:
         f"AND {c['status']} = %s AND {due} ORDER BY {c['id']} LIMIT %s{lock}) "
         f"AND {c['status']} = %s AND EXISTS (SELECT 1 FROM {campaigns} "
         f"WHERE {q(Campaign._meta.pk.column)} = %s AND {state} = %s) "
-        f"RETURNING {c['id']}"
+        f"RETURNING {', '.join(c[name] for name in _CLAIMED)}"
     )
+
+
+# What a sender needs of a claimed row, returned by the claim itself.
+_CLAIMED = ("id", "campaign", "phone", "params", "attempts", "retries")
 
 
 def recipients_claim(campaign_id: int, count: int, claim: str) -> list[Recipient]:
@@ -59,14 +64,23 @@ def recipients_claim(campaign_id: int, count: int, claim: str) -> list[Recipient
     params += [campaign_id, CampaignState.RUNNING.value]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_claim_sql(connection.vendor), params)
-        ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return []
-    fields = ("campaign_id", "phone", "params", "attempts", "retries", "claimed_at")
-    rows = Recipient.objects.filter(pk__in=ids).only(*fields).order_by("pk")
-    for row in rows:  # what the statement wrote
-        row.status, row.claimed_by = RecipientStatus.SENDING, claim
-    return list(rows)
+        rows = cursor.fetchall()
+    claimed = []
+    for pk, campaign, phone, values, attempts, retries in sorted(rows):
+        recipient = Recipient(
+            pk=pk,
+            campaign_id=campaign,
+            phone=phone,
+            params=json.loads(values) if isinstance(values, str) else values,
+            attempts=attempts,
+            retries=retries,
+            status=RecipientStatus.SENDING,
+            claimed_at=now,
+            claimed_by=claim,
+        )
+        recipient._state.adding = False
+        claimed.append(recipient)
+    return claimed
 
 
 def attempts_begin(

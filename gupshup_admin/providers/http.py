@@ -283,9 +283,7 @@ class HttpClient:
             prepared = self.session.prepare_request(
                 requests.Request(request.method, request.url, **kwargs)
             )
-            settings = self.session.merge_environment_settings(
-                prepared.url, {}, None, None, None
-            )
+            settings = _environment_settings(self.session, prepared.url or "")
             if self.before_send is not None:
                 self.before_send()
             return self.session.send(
@@ -338,6 +336,22 @@ class HttpClient:
                 status_code=response.status_code,
             )
         return body
+
+
+_ENVIRONMENT: dict[tuple[int, str], dict[str, Any]] = {}
+
+
+def _environment_settings(session: requests.Session, url: str) -> dict[str, Any]:
+    """What `Session.request` takes from the environment (proxies, CA bundle)
+    for the URL's scheme and host, read once per session: reading it scans the
+    whole environment, a tenth of a send's CPU (bench/dispatch_rate.py)."""
+    parts = urlsplit(url)
+    key = (id(session), f"{parts.scheme}://{parts.netloc}")
+    found = _ENVIRONMENT.get(key)
+    if found is None:
+        found = dict(session.merge_environment_settings(url, {}, None, None, None))
+        _ENVIRONMENT[key] = found
+    return found
 
 
 def _was_sent(exc: requests.ConnectionError) -> bool:
