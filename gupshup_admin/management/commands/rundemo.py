@@ -39,6 +39,9 @@ class Command(BaseCommand):
         call_command("demo_setup")
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         sim = [*manage, "simulator", "--port", str(sim_port), "-v", "0"]
+        # Answers take a quarter second, some longer, as Gupshup's do: the
+        # campaign's progress then looks like life.
+        sim += ["--latency", "0.25", "--latency-spread", "0.4"]
         processes = {"simulator": subprocess.Popen(sim, env=env)}  # noqa: S603
         self._wait_for(
             f"http://127.0.0.1:{sim_port}/_sim/health", processes, "The simulator"
