@@ -20,6 +20,16 @@ from gupshup_admin.ratelimit import (
 )
 
 
+def busiest_window(sends: list[float], seconds: float) -> int:
+    """The most sends (times in s, sorted) in any sliding window of `seconds`."""
+    busiest, first = 0, 0
+    for last, at in enumerate(sends):
+        while sends[first] <= at - seconds:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    return busiest
+
+
 def take_one(*, app: PartnerApp, now: datetime | None = None) -> float:
     """One send: 0.0 when it may go now, else the seconds to wait."""
     granted, wait = rate_take_many(app=app, want=1, now=now)
@@ -150,11 +160,7 @@ def test_no_sliding_minute_ever_holds_more_than_the_rate(per_minute: int) -> Non
         # A taker is back 10 ms after a grant (its batch sent); a wait below
         # the clock's microsecond would not move it on.
         clock += max(wait, 0.000_001) if not granted else 0.01
-    busiest, first = 0, 0
-    for last, at in enumerate(sends):
-        while sends[first] <= at - 60:
-            first += 1
-        busiest = max(busiest, last - first + 1)
+    busiest = busiest_window(sends, 60)
     assert busiest <= per_minute
     assert len(sends) >= 0.96 * per_minute * 3
 
@@ -177,11 +183,7 @@ def test_no_sliding_second_ever_holds_more_than_the_rate(per_minute: int) -> Non
         granted, wait = len(taken.due), taken.wait
         sends += [clock] * granted
         clock += max(wait, 0.000_001) if not granted else 0.000_001
-    busiest, first = 0, 0
-    for last, at in enumerate(sends):
-        while sends[first] <= at - 1.0:
-            first += 1
-        busiest = max(busiest, last - first + 1)
+    busiest = busiest_window(sends, 1.0)
     assert busiest <= math.ceil(per_minute / 60)
     assert len(sends) >= 0.96 * per_minute / 60 * 20 - 1
 
@@ -211,10 +213,6 @@ def test_sends_reserved_ahead_leave_on_time_and_keep_every_second_within_the_rat
         # Back when its last reserved send falls due (at once when none was).
         clock += max(taken.due[-1] if taken.due else taken.wait, 0.000_001)
     sends.sort()
-    busiest, first = 0, 0
-    for last, at in enumerate(sends):
-        while sends[first] <= at - 1.0:
-            first += 1
-        busiest = max(busiest, last - first + 1)
+    busiest = busiest_window(sends, 1.0)
     assert busiest <= math.ceil(per_minute / 60)
     assert len([at for at in sends if at < 20]) >= 0.96 * per_minute / 60 * 20 - 1
