@@ -8,6 +8,9 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault(
     "SECRETS_ENCRYPTION_KEYS", "bW9ja2tleW1vY2trZXltb2Nra2V5bW9ja2tleW1vY2s="
 )
+# Never the demo's database from .env (`make run` writes one, its secrets under
+# the demo's key): the checks `make test` runs would try to decrypt them.
+os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
 
 from gupshup_admin.settings import *  # noqa: F403
 from gupshup_admin.settings import TASKS
