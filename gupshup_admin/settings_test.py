@@ -8,8 +8,11 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault(
     "SECRETS_ENCRYPTION_KEYS", "bW9ja2tleW1vY2trZXltb2Nra2V5bW9ja2tleW1vY2s="
 )
-# Never the demo's database from .env (`make run` writes one, its secrets under
-# the demo's key): the checks `make test` runs would try to decrypt them.
+# Never the developer's .env (`make run` writes one: the demo's approval
+# threshold, keys and database would change what the tests see), nor the demo's
+# database (its secrets are under the demo's key: the checks would fail to
+# decrypt them). The worker processes tests start inherit both.
+os.environ.setdefault("ENV_FILE", "")
 os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
 
 from gupshup_admin.settings import *  # noqa: F403
