@@ -289,6 +289,33 @@ def test_a_pause_calls_off_the_sends_taken_ahead_that_have_not_left(
     )
 
 
+def test_a_slice_that_ends_gives_back_the_sends_it_took_ahead(
+    db: None, sim: Simulator, settings: Any
+) -> None:
+    """A slice ends with sends taken ahead and not yet left: they are called
+    off, their rows wait unharmed, and their tokens go back to the bucket, so
+    the next slice (another worker, perhaps) sends from there on instead of
+    after sends that will never leave."""
+    settings.CAMPAIGN_SENDER_SLICE_SECONDS = 0.6
+    campaign = sim_campaign(phones=phones(20), app=sim_app(rate_per_minute=480))
+    start(campaign, settings)
+    lease = SenderSlot.objects.get(slot=0)
+    result = sender.sender_run(slot=0, token=lease.token)
+    assert result.again_in == 0.0  # more to send: the next slice
+    sent = len(sim.requests("template_msg"))
+    assert 2 <= sent < 20
+    assert Counter(statuses(campaign).values()) == {
+        RecipientStatus.SUBMITTED: sent,
+        RecipientStatus.PENDING: 20 - sent,
+    }
+    assert SendAttempt.objects.count() == ApiExchange.objects.count() == sent
+    bucket = campaign.partner_app.rate_bucket
+    bucket.refresh_from_db()
+    # What was reserved and not sent came back: at most the one token that
+    # fell due meanwhile is owed, not the half second taken ahead.
+    assert bucket.tokens > -1.0
+
+
 def test_a_callback_that_beat_its_send_is_attached_right_after_the_send(
     db: None, settings: Any
 ) -> None:
