@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -46,5 +47,5 @@ def test_threads_racing_for_one_pacer_leave_one_by_one() -> None:
     for thread in threads:
         thread.join()
     departures.sort()
-    gaps = [b - a for a, b in zip(departures, departures[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(departures)]
     assert min(gaps) >= 0.019, gaps
