@@ -8,6 +8,7 @@ changes no guarantee of the sender (see `sender.py`).
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -30,6 +31,8 @@ from gupshup_admin.exchanges import PreparedRecorder
 from gupshup_admin.providers.errors import OutcomeUnknownError, ProviderError
 from gupshup_admin.providers.gupshup import Send
 from gupshup_admin.providers.http import HttpClient, HttpResponse, http_session
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -188,14 +191,19 @@ class InFlight:
         finished, _ = wait(list(self._running), seconds, return_when=ALL_COMPLETED)
         return [self._running.pop(future) for future in finished]
 
-    def drain(self) -> list[Job]:
-        """Every job still in flight, once all answers are in (each request is
-        bounded by its timeouts)."""
-        finished, _ = wait(list(self._running))
+    def drain(self, seconds: float) -> list[Job]:
+        """The jobs whose answers are in once all are (each request is bounded
+        by its timeouts), or after `seconds`: a thread stuck past those is
+        left behind, and its row is settled by recovery like a dead worker's."""
+        finished, stuck = wait(list(self._running), seconds)
+        if stuck:
+            logger.warning(
+                "%d request(s) still in flight after %.0f s", len(stuck), seconds
+            )
         return [self._running.pop(future) for future in finished]
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self._pool.shutdown(wait=False)
 
     def _make(self, job: Job) -> None:
         def leave() -> None:

@@ -77,6 +77,14 @@ REFRESH_SECONDS = 0.5
 # While requests wait to leave, their campaigns' states are read this often: a
 # pause or cancel calls off what has not left within this time.
 STATES_SECONDS = 0.1
+
+
+def drain_seconds() -> float:
+    """How long a stopping sender waits for its requests in flight: one
+    request's timeouts, and a second."""
+    return float(settings.PROVIDER_CONNECT_TIMEOUT + settings.PROVIDER_READ_TIMEOUT + 1)
+
+
 # Answers that come back within this many seconds of each other are settled
 # together.
 SETTLE_GATHER_SECONDS = 0.005
@@ -203,7 +211,6 @@ class Sender:
                         return SliceResult(self.sent, None)
                     beat_at = now + HEARTBEAT_SECONDS
                 if now >= deadline:
-                    self._give_back_waiting()
                     if hand_over is None:
                         return SliceResult(self.sent, 0.0)
                     hand_over()
@@ -231,7 +238,11 @@ class Sender:
                     finished += self.pool.done_within(SETTLE_GATHER_SECONDS)
                 self._settle(finished)
         finally:
-            self._settle(self.pool.drain())
+            # Whatever ends the slice (its time, a replaced token, nothing left
+            # to serve), what has not left goes back, and what is in flight is
+            # waited for, within its timeouts.
+            self._give_back_waiting()
+            self._settle(self.pool.drain(drain_seconds()))
             self.pool.close()
             _attach_early_callbacks(self.accepted_ids)
 
