@@ -85,6 +85,9 @@ def drain_seconds() -> float:
     return float(settings.PROVIDER_CONNECT_TIMEOUT + settings.PROVIDER_READ_TIMEOUT + 1)
 
 
+# A request's exchange row is written, and it goes to a thread, this long
+# before it falls due (the thread waits the rest, then paces it).
+HAND_OVER_AHEAD = 0.02
 # Answers that come back within this many seconds of each other are settled
 # together.
 SETTLE_GATHER_SECONDS = 0.005
@@ -192,6 +195,9 @@ class Sender:
         # last looked for, and when to look again.
         self.accepted_ids: list[str] = []
         self.parked_at = 0.0
+        # Claimed, attempts written, not yet due: no exchange row yet (it is
+        # written right before the request leaves), no thread yet.
+        self.scheduled: list[Job] = []
 
     # --- the loop ---------------------------------------------------------
 
@@ -218,7 +224,7 @@ class Sender:
                 if now >= refresh_at:
                     self._refresh()
                     refresh_at = now + REFRESH_SECONDS
-                    if not self.serving and not len(self.pool):
+                    if not self.serving and not len(self.pool) and not self.scheduled:
                         return SliceResult(self.sent, None)  # retire
                 if now >= states_at:
                     self._check_states()
@@ -226,10 +232,12 @@ class Sender:
                 for lane in self._lanes_in_turn():
                     if lane.ready_at <= now:
                         self._launch(lane, now)
+                self._hand_over_due()
                 wake = min(
                     [beat_at, refresh_at, deadline]
                     + [lane.ready_at for lane in self.lanes.values() if lane.works]
-                    + ([states_at] if self.pool.waiting() else [])
+                    + ([states_at] if self._waiting() else [])
+                    + [job.not_before - HAND_OVER_AHEAD for job in self.scheduled[:1]]
                 )
                 finished = self.pool.done(max(0.0, min(wake - now, 0.25)))
                 if finished and len(self.pool):
@@ -251,7 +259,7 @@ class Sender:
         back to the bucket, so the next slice (another worker, perhaps) sends
         from there on; this one would go on sending while that one starts."""
         waiting: dict[int, int] = defaultdict(int)
-        for job in self.pool.call_off(lambda job: True):
+        for job in self._call_off(lambda job: True):
             waiting[job.campaign.partner_app_id] += 1
         for lane in self.lanes.values():
             if waiting.get(lane.app.pk):
@@ -310,11 +318,11 @@ class Sender:
         self.works = works
         self.serving = bool(works)
         # Requests not yet left of campaigns that stopped (paused, cancelled).
-        self.pool.call_off(lambda job: job.campaign.pk not in works)
+        self._call_off(lambda job: job.campaign.pk not in works)
 
     def _check_states(self) -> None:
         """Call off the requests not yet left of campaigns that stopped."""
-        waiting = self.pool.waiting()
+        waiting = self._waiting()
         if not waiting:
             return
         running = set(
@@ -323,14 +331,18 @@ class Sender:
             ).values_list("pk", flat=True)
         )
         if running != waiting:
-            self.pool.call_off(lambda job: job.campaign.pk not in running)
+            self._call_off(lambda job: job.campaign.pk not in running)
 
     # --- sending ----------------------------------------------------------
 
     def _launch(self, lane: Lane, now: float) -> None:
         """Take the app's tokens for a batch, claim it across the app's
         campaigns in turn, and send it."""
-        room = min(self.pool.room, lane.room(), settings.CAMPAIGN_SEND_BATCH)
+        room = min(
+            self.pool.room - len(self.scheduled),
+            lane.room(),
+            settings.CAMPAIGN_SEND_BATCH,
+        )
         if room <= 0:
             lane.ready_at = now + 0.02  # an answer coming back wakes the loop too
             return
@@ -399,15 +411,52 @@ class Sender:
                 pacer=lane.pacer)
             for (recipient, attempt), at in zip(pairs, due, strict=True)
         ]  # fmt: skip
-        self._hand_over(lane, jobs)
+        lane.in_flight += len(jobs)
+        self.scheduled = sorted(
+            [*self.scheduled, *jobs], key=lambda job: job.not_before
+        )
+        self._hand_over_due()
         return len(jobs)
 
-    def _hand_over(self, lane: Lane, jobs: list[Job]) -> None:
+    def _hand_over_due(self) -> None:
+        """Write the exchange rows of the requests about to fall due, in one
+        statement, then hand them to the threads (each leaves on its moment)."""
+        horizon = time.monotonic() + HAND_OVER_AHEAD
+        count = 0
+        while (
+            count < len(self.scheduled) and self.scheduled[count].not_before <= horizon
+        ):
+            count += 1
+        count = min(count, self.pool.room)
+        if not count:
+            return
+        due, self.scheduled = self.scheduled[:count], self.scheduled[count:]
+        self._hand_over(due)
+
+    def _hand_over(self, jobs: list[Job]) -> None:
         ids = exchanges_begin([job.send.request for job in jobs])
         for job, exchange_id in zip(jobs, ids, strict=True):
             job.recorder = PreparedRecorder(exchange_id)
             self.pool.submit(job)
-            lane.in_flight += 1
+
+    def _waiting(self) -> set[int]:
+        """The campaigns with requests that have not left yet."""
+        return self.pool.waiting() | {job.campaign.pk for job in self.scheduled}
+
+    def _call_off(self, unwanted: Callable[[Job], bool]) -> list[Job]:
+        """Stop the requests `unwanted` picks that have not left: those still
+        scheduled at once (no exchange row was written for them), those
+        waiting in a thread when their answers come back. Returns them all."""
+        stopped = [job for job in self.scheduled if unwanted(job)]
+        self.scheduled = [job for job in self.scheduled if not unwanted(job)]
+        for job in stopped:
+            lane = self.lanes.get(job.campaign.partner_app_id)
+            if lane is not None:
+                lane.in_flight -= 1
+        in_threads = self.pool.call_off(unwanted)  # first: it needs no database
+        if stopped:
+            _release_attempts(stopped)
+        return [*stopped, *in_threads]
 
     def _credential(self, lane: Lane, campaign: Campaign) -> Credential:
         if lane.credential is None:
@@ -482,7 +531,7 @@ class Sender:
                                     exc)  # fmt: skip
         if outcome is outcomes.NotSent.STOP_BATCH:
             # Throttled, refused or stopped: what of the app has not left stays.
-            self.pool.call_off(lambda other: other.campaign.partner_app_id == app.pk)
+            self._call_off(lambda other: other.campaign.partner_app_id == app.pk)
             if lane is not None:
                 lane.ready_at = time.monotonic() + 0.05  # the bucket says more
                 lane.credential = None
@@ -518,7 +567,8 @@ class Sender:
             pacer=lane.pacer,
             refreshed=True,
         )
-        self._hand_over(lane, [again])
+        lane.in_flight += 1
+        self._hand_over([again])
         return True
 
 
@@ -582,6 +632,17 @@ def _send_for(
         image_link=image.link,
         caption=campaign.caption,
     )
+
+
+def _release_attempts(jobs: list[Job]) -> None:
+    """Jobs called off before an exchange row was written: their attempts go
+    and their rows are pending again."""
+    by_campaign: dict[int, list[Job]] = defaultdict(list)
+    for job in jobs:
+        by_campaign[job.campaign.pk].append(job)
+    for campaign_id, stopped in by_campaign.items():
+        pairs = [(job.recipient, job.attempt) for job in stopped]
+        batch.attempts_release(pairs, campaign_id=campaign_id)
 
 
 def _release(jobs: list[Job]) -> None:
