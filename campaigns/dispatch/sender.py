@@ -237,7 +237,12 @@ class Sender:
                     [beat_at, refresh_at, deadline]
                     + [lane.ready_at for lane in self.lanes.values() if lane.works]
                     + ([states_at] if self._waiting() else [])
-                    + [job.not_before - HAND_OVER_AHEAD for job in self.scheduled[:1]]
+                    # (with no thread free, an answer coming back wakes it)
+                    + [
+                        job.not_before - HAND_OVER_AHEAD
+                        for job in self.scheduled[:1]
+                        if self.pool.room > 0
+                    ]
                 )
                 finished = self.pool.done(max(0.0, min(wake - now, 0.25)))
                 if finished and len(self.pool):
