@@ -12,7 +12,6 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import (
     ALL_COMPLETED,
     FIRST_COMPLETED,
@@ -49,37 +48,17 @@ class Job:
     refreshed: bool = False  # sent again once with a new token after a 401
     answer: HttpResponse[Any] | None = field(default=None, repr=False)
     error: ProviderError | None = None
-    # Called off before it left (its campaign stopped, its app was throttled):
-    # nothing was sent.
-    called_off: bool = False
-    _started: bool = field(default=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _wake: threading.Event = field(default_factory=threading.Event, repr=False)
 
-    def call_off(self) -> bool:
-        """Stop it if its request has not left yet. Returns whether it stopped."""
-        with self._lock:
-            if self._started:
-                return False
-            self.called_off = True
-        self._wake.set()
-        return True
-
-    def wait_until_due(self) -> bool:
-        """Sleep until `not_before` and its pacer lets it go; False when it was
-        called off meanwhile."""
+    def wait_until_due(self) -> None:
+        """Sleep until `not_before` and until its pacer lets it go. Its
+        exchange row is written: from here on the request always leaves."""
         while True:
             delay = self.not_before - time.monotonic()
             if delay <= 0 and self.pacer is not None:
                 delay = self.pacer.depart()
-            if delay > 0:
-                self._wake.wait(delay)
-            with self._lock:
-                if self.called_off:
-                    return False
-                if delay <= 0:
-                    self._started = True
-                    return True
+            if delay <= 0:
+                return
+            time.sleep(delay)
 
 
 class Pacer:
@@ -132,15 +111,12 @@ def app_answered(app_id: int) -> None:
     _WARM_UNTIL[app_id] = time.monotonic() + WARM_SECONDS
 
 
-class _CalledOff(Exception):
-    """The job was called off before its request left."""
-
-
 class InFlight:
     """A bounded pool of threads making `Job` requests; at most `size` at once,
     so a handed-over request leaves when it falls due (it never waits in a
     queue for a thread, where a stopped sender would leave it unsent but
-    logged)."""
+    logged). A request is handed over a moment before it falls due, its
+    exchange row written: it always leaves."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -159,22 +135,6 @@ class InFlight:
         if self.room <= 0:
             raise RuntimeError("no room in flight")  # the sender checks first
         self._running[self._pool.submit(self._make, job)] = job
-
-    def waiting(self) -> set[int]:
-        """The campaigns with requests that wait to leave."""
-        now = time.monotonic()
-        return {
-            job.campaign.pk
-            for job in self._running.values()
-            if job.not_before > now and not job.called_off
-        }
-
-    def call_off(self, unwanted: Callable[[Job], bool]) -> list[Job]:
-        """Stop the jobs `unwanted` picks whose requests have not left yet;
-        their answers come back with `called_off` set. Returns those stopped."""
-        return [
-            job for job in self._running.values() if unwanted(job) and job.call_off()
-        ]
 
     def done(self, timeout: float = 0.0) -> list[Job]:
         """The jobs whose answers are in, waiting up to `timeout` for a first."""
@@ -209,8 +169,7 @@ class InFlight:
         def leave() -> None:
             # The request is prepared: it goes on the wire when due, so the
             # time spent preparing it cannot delay it past its moment.
-            if not job.wait_until_due():
-                raise _CalledOff
+            job.wait_until_due()
 
         http = HttpClient(
             recorder=job.recorder,
@@ -221,8 +180,6 @@ class InFlight:
         )
         try:
             job.answer = http.send(job.send.request, job.send.parse)
-        except _CalledOff:
-            return
         except ProviderError as exc:
             job.error = exc
         except Exception as exc:  # a bug after the request may have left

@@ -60,7 +60,7 @@ from campaigns.statuses.machine import parked_events_exist, status_events_match_
 from gupshup_admin import services as app_services
 from gupshup_admin.exceptions import ApplicationError
 from gupshup_admin.exchanges import PreparedRecorder, exchanges_begin, exchanges_finish
-from gupshup_admin.models import ApiExchange, PartnerApp
+from gupshup_admin.models import PartnerApp
 from gupshup_admin.providers.errors import (
     AppNotUsableError,
     AuthenticationError,
@@ -446,22 +446,21 @@ class Sender:
 
     def _waiting(self) -> set[int]:
         """The campaigns with requests that have not left yet."""
-        return self.pool.waiting() | {job.campaign.pk for job in self.scheduled}
+        return {job.campaign.pk for job in self.scheduled}
 
     def _call_off(self, unwanted: Callable[[Job], bool]) -> list[Job]:
-        """Stop the requests `unwanted` picks that have not left: those still
-        scheduled at once (no exchange row was written for them), those
-        waiting in a thread when their answers come back. Returns them all."""
+        """Stop the scheduled requests `unwanted` picks (no exchange row was
+        written for them; those handed to a thread, due within
+        HAND_OVER_AHEAD, leave). Returns them."""
         stopped = [job for job in self.scheduled if unwanted(job)]
         self.scheduled = [job for job in self.scheduled if not unwanted(job)]
         for job in stopped:
             lane = self.lanes.get(job.campaign.partner_app_id)
             if lane is not None:
                 lane.in_flight -= 1
-        in_threads = self.pool.call_off(unwanted)  # first: it needs no database
         if stopped:
             _release_attempts(stopped)
-        return [*stopped, *in_threads]
+        return stopped
 
     def _credential(self, lane: Lane, campaign: Campaign) -> Credential:
         if lane.credential is None:
@@ -483,15 +482,10 @@ class Sender:
             ]
         )
         accepted: list[Accepted] = []
-        called_off = [job for job in jobs if job.called_off]
-        if called_off:
-            _release(called_off)
         for job in jobs:
             lane = self.lanes.get(job.campaign.partner_app_id)
             if lane is not None:
                 lane.in_flight -= 1
-            if job.called_off:
-                continue
             if lane is not None and job.recorder.result is not None:
                 lane.observe(job.recorder.result.duration_ms / 1000)
                 lane.answered = True
@@ -642,21 +636,6 @@ def _send_for(
 def _release_attempts(jobs: list[Job]) -> None:
     """Jobs called off before an exchange row was written: their attempts go
     and their rows are pending again."""
-    by_campaign: dict[int, list[Job]] = defaultdict(list)
-    for job in jobs:
-        by_campaign[job.campaign.pk].append(job)
-    for campaign_id, stopped in by_campaign.items():
-        pairs = [(job.recipient, job.attempt) for job in stopped]
-        batch.attempts_release(pairs, campaign_id=campaign_id)
-
-
-def _release(jobs: list[Job]) -> None:
-    """Jobs called off before their requests left: their exchange rows go
-    first (so that a worker dying now leaves attempts without exchanges, which
-    recovery puts back), then their attempts, and the rows are pending again."""
-    ApiExchange.objects.filter(
-        pk__in=[job.recorder.exchange_id for job in jobs]
-    ).delete()
     by_campaign: dict[int, list[Job]] = defaultdict(list)
     for job in jobs:
         by_campaign[job.campaign.pk].append(job)
