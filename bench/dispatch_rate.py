@@ -391,13 +391,9 @@ def sim_log(sim_url: str) -> list[dict[str, Any]]:
 
 def peak_per_second(log: list[dict[str, Any]]) -> int:
     """The most requests the simulator saw in any one-second window."""
-    times = sorted(r["time"] for r in log)
-    peak, first = 0, 0
-    for last, at in enumerate(times):
-        while times[first] <= at - 1.0:
-            first += 1
-        peak = max(peak, last - first + 1)
-    return peak
+    from tests.timing import busiest_window
+
+    return busiest_window((r["time"] for r in log), 1.0)
 
 
 def double_sends(log: list[dict[str, Any]]) -> int:

@@ -18,16 +18,7 @@ from gupshup_admin.ratelimit import (
     rate_take_many,
     rate_throttled,
 )
-
-
-def busiest_window(sends: list[float], seconds: float) -> int:
-    """The most sends (times in s, sorted) in any sliding window of `seconds`."""
-    busiest, first = 0, 0
-    for last, at in enumerate(sends):
-        while sends[first] <= at - seconds:
-            first += 1
-        busiest = max(busiest, last - first + 1)
-    return busiest
+from tests.timing import busiest_window
 
 
 def take_one(*, app: PartnerApp, now: datetime | None = None) -> float:
