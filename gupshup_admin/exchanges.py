@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -28,18 +29,7 @@ class DatabaseRecorder:
         body: dict[str, Any],
     ) -> int | None:
         row = ApiExchange.objects.create(
-            provider=context.provider,
-            endpoint=context.endpoint,
-            method=method,
-            url=url,
-            request_headers=headers,
-            request_body=body,
-            partner_app_id=context.partner_app_id,
-            commbox_channel_id=context.commbox_channel_id,
-            user_id=context.user_id,
-            ref=context.ref,
-            destination=context.destination,
-            created_at=timezone.now(),
+            **_request_row(context, method, url, headers, body, timezone.now())
         )
         return row.pk
 
@@ -77,29 +67,34 @@ def exchanges_begin(requests: list[Request]) -> list[int]:
     dispatcher's batches). Returns their ids, in order."""
     now = timezone.now()
     rows = [
-        {
-            "provider": request.context.provider,
-            "endpoint": request.context.endpoint,
-            "partner_app_id": request.context.partner_app_id,
-            "commbox_channel_id": request.context.commbox_channel_id,
-            "user_id": request.context.user_id,
-            "ref": request.context.ref,
-            "destination": request.context.destination,
-            "created_at": now,
-            **_logged_fields(request),
-        }
+        _request_row(request.context, **request.logged(), created_at=now)
         for request in requests
     ]
     return insert_rows(ApiExchange, rows)
 
 
-def _logged_fields(request: Request) -> dict[str, Any]:
-    logged = request.logged()
+def _request_row(
+    context: ExchangeContext,
+    method: str,
+    url: str,
+    headers: dict[str, Any],
+    body: dict[str, Any],
+    created_at: datetime,
+) -> dict[str, Any]:
+    """The fields of a request's row, written before it leaves."""
     return {
-        "method": logged["method"],
-        "url": logged["url"],
-        "request_headers": logged["headers"],
-        "request_body": logged["body"],
+        "provider": context.provider,
+        "endpoint": context.endpoint,
+        "method": method,
+        "url": url,
+        "request_headers": headers,
+        "request_body": body,
+        "partner_app_id": context.partner_app_id,
+        "commbox_channel_id": context.commbox_channel_id,
+        "user_id": context.user_id,
+        "ref": context.ref,
+        "destination": context.destination,
+        "created_at": created_at,
     }
 
 

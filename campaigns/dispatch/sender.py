@@ -1,11 +1,13 @@
 """The sender: one of `CAMPAIGN_SENDERS` slots, each serving every running
 campaign, with many requests in flight and every app held to its own rate.
 
-Each pass over the apps this slot serves (`app_slots`): take the app's tokens
-for a batch, claim that many recipients from its campaigns in turn (two
-campaigns on one app share its rate), write their attempts and exchange rows,
-and hand the requests to the threads (`inflight.py`); answers are settled in
-bulk as they come back. The rules that make double sends impossible:
+Each pass over the apps this slot serves (`app_slots`): reserve the app's
+sends due within the next half second, claim that many recipients from its
+campaigns in turn (two campaigns on one app share its rate), write their
+attempts, and keep the requests until each is about to fall due: then its
+exchange row is written and it goes to a thread (`inflight.py`), which sends it
+on its moment. Answers are settled in bulk as they come back. The rules that
+make double sends impossible:
 
 - A recipient is claimed (pending → sending, under a claim id, only while its
   campaign runs) before its request, and only its claimant sends it.
@@ -16,9 +18,11 @@ bulk as they come back. The rules that make double sends impossible:
   `recovery.py`.
 - An answer that may have been lost (read timeout, dropped connection) makes the
   recipient unknown; it is never re-sent blindly.
-- A request is handed to a thread only when one is free, so it leaves at once:
-  nothing logged waits in a queue. A paused campaign's rows are not claimed
-  again; what is in flight settles by its answer.
+- A request is handed to a thread only when one is free and it falls due
+  within HAND_OVER_AHEAD, so a logged request always leaves. One still kept
+  here is called off when its campaign stops, its app is throttled or the
+  slice ends (its attempt goes, its row is pending again); what is in flight
+  settles by its answer.
 """
 
 from __future__ import annotations
@@ -395,9 +399,8 @@ class Sender:
         claim: str,
         due: list[float],
     ) -> int:
-        """Write the attempts and exchange rows of claimed rows, then hand their
-        requests over, each to leave when its token falls due (`due`,
-        monotonic). Returns how many were handed over."""
+        """Write the attempts of claimed rows and keep their requests, each to
+        leave when its token falls due (`due`, monotonic). Returns how many."""
         campaign = work.campaign
         attempts = batch.attempts_begin(rows, app_id=lane.app.pk, claim=claim)
         pairs = list(zip(rows, attempts, strict=True))
@@ -452,8 +455,11 @@ class Sender:
         """Stop the scheduled requests `unwanted` picks (no exchange row was
         written for them; those handed to a thread, due within
         HAND_OVER_AHEAD, leave). Returns them."""
-        stopped = [job for job in self.scheduled if unwanted(job)]
-        self.scheduled = [job for job in self.scheduled if not unwanted(job)]
+        stopped: list[Job] = []
+        kept: list[Job] = []
+        for job in self.scheduled:
+            (stopped if unwanted(job) else kept).append(job)
+        self.scheduled = kept
         for job in stopped:
             lane = self.lanes.get(job.campaign.partner_app_id)
             if lane is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Generic, TypeVar
@@ -338,20 +339,25 @@ class HttpClient:
         return body
 
 
-_ENVIRONMENT: dict[tuple[int, str], dict[str, Any]] = {}
+# Per session, per scheme and host: what `Session.request` takes from the
+# environment (proxies, CA bundle).
+_ENVIRONMENT: weakref.WeakKeyDictionary[requests.Session, dict[str, dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _environment_settings(session: requests.Session, url: str) -> dict[str, Any]:
-    """What `Session.request` takes from the environment (proxies, CA bundle)
-    for the URL's scheme and host, read once per session: reading it scans the
-    whole environment, a tenth of a send's CPU (bench/dispatch_rate.py)."""
+    """What `Session.request` takes from the environment for the URL's scheme
+    and host, read once per session: reading it scans the whole environment,
+    a tenth of a send's CPU (bench/dispatch_rate.py)."""
     parts = urlsplit(url)
-    key = (id(session), f"{parts.scheme}://{parts.netloc}")
-    found = _ENVIRONMENT.get(key)
-    if found is None:
-        found = dict(session.merge_environment_settings(url, {}, None, None, None))
-        _ENVIRONMENT[key] = found
-    return found
+    known = _ENVIRONMENT.setdefault(session, {})
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if origin not in known:
+        known[origin] = dict(
+            session.merge_environment_settings(url, {}, None, None, None)
+        )
+    return known[origin]
 
 
 def _was_sent(exc: requests.ConnectionError) -> bool:
