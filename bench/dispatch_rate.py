@@ -82,6 +82,12 @@ def main() -> None:
     parser.add_argument(
         "--profile", metavar="FILE", help="run worker 0 under cProfile, stats to FILE"
     )
+    parser.add_argument(
+        "--only",
+        choices=["a", "b", "c"],
+        help="run one measurement ((c) includes (d) and the naive loop); `ok` "
+        "then judges that one",
+    )
     args = parser.parse_args()
     server = on_postgres()
     with tempfile.TemporaryDirectory() as tmp, bench_database(server) as url:
@@ -117,38 +123,63 @@ def run(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[str, A
             for n, sim in enumerate(bench_sim_apps())
         ]
         demo = sim_app(rate_per_minute=UNLIMITED_PER_MINUTE, name="Demo shop")
+        one: dict[str, Any] = {}
+        many: dict[str, Any] = {}
+        lifted: dict[str, Any] = {}
         with workers(env, tmp) as worker_pids:
             configure(sim_url, **latency)
-            say("(a) one app at 10/s")
-            one = measure_one_app(apps[0], sim_url, args.one_seconds)
-            say(f"(b) {APPS} apps at 10/s each")
-            many = measure_many_apps(apps, sim_url, args.many_seconds)
-            configure(sim_url, latency=0.0, rate_per_minute=100_000_000)
-            say("(c, d) zero latency, the limit lifted")
-            lifted = measure_lifted(demo, sim_url, args.unlimited_sends, worker_pids)
-        say("(c) the naive loop")
-        naive = measure_naive(sim_url, args.unlimited_sends)
-    over_naive = lifted["lifted_sends_per_s"] / naive["naive_sends_per_s"]
-    cpu_ms = lifted["lifted_cpu_ms_workers"] + lifted["lifted_cpu_ms_database"]
-    targets = {
-        "a_one_app": one["one_ratio"] >= TARGET_ONE_APP_RATIO and one["one_429s"] == 0,
-        "b_many_apps": many["many_ratio"] >= TARGET_MANY_RATIO
-        and many["many_peak_1s_max"] <= PER_APP_PER_MINUTE / 60
-        and many["many_apps_sending_within_5s"] == APPS,
-        "c_over_naive": over_naive >= TARGET_OVER_NAIVE,
-        "d_cpu_ms": cpu_ms <= TARGET_CPU_MS,
-        "no_double_sends": one["one_double_sends"]
-        == many["many_double_sends"]
-        == lifted["lifted_double_sends"]
-        == 0,
-    }
+            if args.only in (None, "a"):
+                say("(a) one app at 10/s")
+                one = measure_one_app(apps[0], sim_url, args.one_seconds)
+            if args.only in (None, "b"):
+                say(f"(b) {APPS} apps at 10/s each")
+                many = measure_many_apps(apps, sim_url, args.many_seconds)
+            if args.only in (None, "c"):
+                configure(sim_url, latency=0.0, rate_per_minute=100_000_000)
+                say("(c, d) zero latency, the limit lifted")
+                lifted = measure_lifted(
+                    demo, sim_url, args.unlimited_sends, worker_pids
+                )
+        naive: dict[str, Any] = {}
+        if lifted:
+            say("(c) the naive loop")
+            naive = measure_naive(sim_url, args.unlimited_sends)
+    targets: dict[str, bool] = {}
+    extra: dict[str, Any] = {}
+    if one:
+        targets["a_one_app"] = (
+            one["one_ratio"] >= TARGET_ONE_APP_RATIO and one["one_429s"] == 0
+        )
+    if many:
+        targets["b_many_apps"] = (
+            many["many_ratio"] >= TARGET_MANY_RATIO
+            and many["many_peak_1s_max"] <= PER_APP_PER_MINUTE / 60
+            and many["many_apps_sending_within_5s"] == APPS
+        )
+    if lifted:
+        over_naive = lifted["lifted_sends_per_s"] / naive["naive_sends_per_s"]
+        cpu_ms = lifted["lifted_cpu_ms_workers"] + lifted["lifted_cpu_ms_database"]
+        targets["c_over_naive"] = over_naive >= TARGET_OVER_NAIVE
+        targets["d_cpu_ms"] = cpu_ms <= TARGET_CPU_MS
+        extra = {
+            "lifted_over_naive": round(over_naive, 2),
+            "cpu_ms_per_send": round(cpu_ms, 3),
+        }
+    doubles = [
+        part.get(key, 0)
+        for part, key in [
+            (one, "one_double_sends"),
+            (many, "many_double_sends"),
+            (lifted, "lifted_double_sends"),
+        ]
+    ]
+    targets["no_double_sends"] = not any(doubles)
     return {
         **one,
         **many,
         **lifted,
         **naive,
-        "lifted_over_naive": round(over_naive, 2),
-        "cpu_ms_per_send": round(cpu_ms, 3),
+        **extra,
         "latency_s": args.latency,
         "latency_spread": args.latency_spread,
         "workers": WORKERS,
@@ -396,6 +427,41 @@ def peak_per_second(log: list[dict[str, Any]]) -> int:
     return busiest_window((r["time"] for r in log), 1.0)
 
 
+def campaign_of(app: Any) -> Any:
+    from campaigns.models import Campaign
+
+    return Campaign.objects.filter(partner_app=app).latest("pk")
+
+
+def busiest_detail(log: list[dict[str, Any]], campaign: Any) -> list[str]:
+    """The arrivals of the busiest one-second window when it holds more than
+    the per-second rate: each as "+seconds status slice" (the sender slice
+    that claimed it), to tell a handover from jitter."""
+    from campaigns.models import Recipient
+
+    rows = sorted(log, key=lambda r: r["time"])
+    best: tuple[int, int] = (0, 0)
+    first = 0
+    for last, row in enumerate(rows):
+        while rows[first]["time"] <= row["time"] - 1.0:
+            first += 1
+        if last - first + 1 > best[1] - best[0]:
+            best = (first, last + 1)
+    window = rows[max(best[0] - 2, 0) : best[1] + 2]
+    if best[1] - best[0] <= PER_APP_PER_MINUTE / 60:
+        return []
+    claims = dict(
+        Recipient.objects.filter(
+            campaign=campaign, phone__in=[f"+{r['destination']}" for r in window]
+        ).values_list("phone", "claimed_by")
+    )
+    start = rows[best[0]]["time"]
+    return [
+        f"{r['time'] - start:+.3f} {r['status']} {claims.get('+' + r['destination'], '?')[:16]}"
+        for r in window
+    ]
+
+
 def double_sends(log: list[dict[str, Any]]) -> int:
     accepted = Counter(r["destination"] for r in log if r["accepted"])
     return sum(n - 1 for n in accepted.values() if n > 1)
@@ -423,6 +489,7 @@ def measure_one_app(app: Any, sim_url: str, seconds: float) -> dict[str, Any]:
         "one_ratio": round(achieved / (PER_APP_PER_MINUTE / 60), 3),
         "one_429s": sum(r["status"] == 429 for r in log),
         "one_peak_1s": peak_per_second(log),
+        "one_busiest": busiest_detail(log, campaign_of(app)),
         "one_cores_ours": cpu.ours,
         "one_cores_others": cpu.others,
         "one_double_sends": double_sends(log),

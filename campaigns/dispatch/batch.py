@@ -37,13 +37,23 @@ def _claim_sql(vendor: str) -> str:
     c = {f.name: q(f.column) for f in Recipient._meta.concrete_fields}
     table, campaigns = q(Recipient._meta.db_table), q(Campaign._meta.db_table)
     state = q(Campaign._meta.get_field("state").column)
-    lock = " FOR UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
     due = f"({c['next_attempt_at']} IS NULL OR {c['next_attempt_at']} <= %s)"
+    # PostgreSQL may run an `IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` again
+    # for every row it updates (a nested-loop semi join, when the statistics
+    # make it cheapest): each run skips the rows this statement just locked
+    # and returns others, so a claim of 1 took all 12 pending rows
+    # (tests/campaigns/test_claim.py). `= ANY(ARRAY(…))` is an InitPlan: the
+    # subquery runs once.
+    ids, close = (
+        (f"{c['id']} = ANY(ARRAY(", " FOR UPDATE SKIP LOCKED))")
+        if vendor == "postgresql"
+        else (f"{c['id']} IN (", ")")
+    )
     return (
         f"UPDATE {table} SET {c['status']} = %s, {c['claimed_at']} = %s, "
-        f"{c['claimed_by']} = %s WHERE {c['id']} IN ("
+        f"{c['claimed_by']} = %s WHERE {ids}"
         f"SELECT {c['id']} FROM {table} WHERE {c['campaign']} = %s "
-        f"AND {c['status']} = %s AND {due} ORDER BY {c['id']} LIMIT %s{lock}) "
+        f"AND {c['status']} = %s AND {due} ORDER BY {c['id']} LIMIT %s{close} "
         f"AND {c['status']} = %s AND EXISTS (SELECT 1 FROM {campaigns} "
         f"WHERE {q(Campaign._meta.pk.column)} = %s AND {state} = %s) "
         f"RETURNING {', '.join(c[name] for name in _CLAIMED)}"
