@@ -456,10 +456,11 @@ def busiest_detail(log: list[dict[str, Any]], campaign: Any) -> list[str]:
         ).values_list("phone", "claimed_by")
     )
     start = rows[best[0]]["time"]
-    return [
-        f"{r['time'] - start:+.3f} {r['status']} {claims.get('+' + r['destination'], '?')[:16]}"
-        for r in window
-    ]
+    lines = []
+    for row in window:
+        slice_ = claims.get(f"+{row['destination']}") or "?"
+        lines.append(f"{row['time'] - start:+.3f} {row['status']} {slice_[:16]}")
+    return lines
 
 
 def double_sends(log: list[dict[str, Any]]) -> int:
