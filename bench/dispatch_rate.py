@@ -456,10 +456,10 @@ def busiest_detail(log: list[dict[str, Any]], campaign: Any) -> list[str]:
         ).values_list("phone", "claimed_by")
     )
     start = rows[best[0]]["time"]
-    lines = []
+    lines = [f"window at {start - rows[0]['time']:.3f} s; claim: slot token-batch"]
     for row in window:
-        slice_ = claims.get(f"+{row['destination']}") or "?"
-        lines.append(f"{row['time'] - start:+.3f} {row['status']} {slice_[:16]}")
+        claim = claims.get(f"+{row['destination']}") or "?"
+        lines.append(f"{row['time'] - start:+.3f} {row['status']} {claim}")
     return lines
 
 

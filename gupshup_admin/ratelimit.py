@@ -58,6 +58,18 @@ def send_spacing(per_minute: float) -> float:
     return 1.0 / _shape(per_minute)[1]
 
 
+def departure_gap(per_minute: float) -> float:
+    """The least time between two departures of an app (`inflight.Pacer`):
+    halfway between its bound (1/N for N a second) and the bucket's refill
+    spacing. A request that left late pushes the next one back only by what
+    it lost beyond that margin, so a late thread cannot bring the next sends
+    closer to it, and lateness melts away instead of piling up behind the
+    bucket's schedule, which the next slice (another process) paces from.
+    Eleven departures span at least ten gaps, more than one second."""
+    bound = 60.0 / per_minute
+    return (bound + send_spacing(per_minute)) / 2
+
+
 def _locked_bucket(app: PartnerApp, now: datetime | None) -> SendRateBucket:
     """The app's bucket, locked until the transaction ends; made on first use."""
     bucket = SendRateBucket.objects.select_for_update().filter(app=app).first()

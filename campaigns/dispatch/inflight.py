@@ -62,12 +62,16 @@ class Job:
 
 
 class Pacer:
-    """One app's departures from one sender, at least `spacing` seconds apart.
+    """One app's departures from one sender, at least `spacing` seconds apart
+    (`ratelimit.departure_gap`: a little under the bucket's refill spacing).
 
     The bucket says when each token falls due; a request that left late (a
     busy machine wakes a thread late) must not bring the next ones closer to
     it, or eleven could land in one of Gupshup's seconds where the bucket
-    allowed ten.
+    allowed ten. A spacing of a full refill added every wake's lateness to all
+    the later sends (80 ms behind the bucket after 30 s at 10/s), and the
+    next slice, pacing from the bucket in another process, then sent its
+    first too close to this one's last.
     """
 
     def __init__(self, spacing: float) -> None:
@@ -75,11 +79,11 @@ class Pacer:
         self._last = -math.inf
         self._lock = threading.Lock()
 
-    def depart(self) -> float:
+    def depart(self, now: float | None = None) -> float:
         """0 when a request may leave now (and it counts as left), else the
-        seconds to wait."""
+        seconds to wait. `now` (monotonic) is for tests."""
         with self._lock:
-            now = time.monotonic()
+            now = time.monotonic() if now is None else now
             wait = self._last + self.spacing - now
             if wait <= 0:
                 self._last = now

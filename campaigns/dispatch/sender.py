@@ -72,7 +72,12 @@ from gupshup_admin.providers.errors import (
 )
 from gupshup_admin.providers.gupshup import Send
 from gupshup_admin.providers.http import Credential
-from gupshup_admin.ratelimit import rate_refund, rate_reserve, send_spacing
+from gupshup_admin.ratelimit import (
+    departure_gap,
+    rate_refund,
+    rate_reserve,
+    send_spacing,
+)
 from media_library import selectors as media_selectors
 
 HEARTBEAT_SECONDS = 1.0
@@ -321,7 +326,7 @@ class Sender:
             works[campaign.pk] = work
             serving = self.lanes.get(app.pk) or _new_lane(app, now)
             serving.app = app  # its rate or health may have changed
-            serving.pacer.spacing = send_spacing(app.send_rate_per_minute)
+            serving.pacer.spacing = departure_gap(app.send_rate_per_minute)
             serving.works.append(work)
             self.lanes[app.pk] = serving
         self.works = works
