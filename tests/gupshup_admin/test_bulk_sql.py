@@ -1,7 +1,12 @@
-"""`update_rows`: one UPDATE … FROM (VALUES …) for many rows, on both databases."""
+"""`update_rows` and `insert_rows`: one statement for many rows, on both databases."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.models import Recipient, RecipientStatus
@@ -88,3 +93,64 @@ def test_insert_rows_fills_defaults_keeps_json_and_returns_ids_in_order(
     assert first.request_body == {"destination": "919000012345", "n": 1}
     assert (second.provider, second.ref, second.request_body) == ("commbox", "", {})
     assert second.outcome == ApiExchange._meta.get_field("outcome").get_default()
+
+
+def test_rows_keep_their_order_their_timestamps_and_odd_text(db: None) -> None:
+    """Many rows, each with its own exact timestamp (microseconds) and text
+    that quoting could break: what is read back is what was written, and the
+    ids come back in the rows' order."""
+    base = timezone.now().replace(microsecond=123456)
+    odd = ['quote \' and "double"', "back\\slash", "ünïcödé 🙂", '{"not": json', ""]
+    rows = [
+        {
+            "provider": "gupshup",
+            "endpoint": "template_msg",
+            "created_at": base + timedelta(microseconds=n),
+            "ref": odd[n % len(odd)] + f" #{n}",
+            "request_body": {"n": n, "text": odd[n % len(odd)], "list": [n, None]},
+        }
+        for n in range(150)
+    ]
+    ids = insert_rows(ApiExchange, rows)
+    assert len(ids) == 150
+    stored = {row.pk: row for row in ApiExchange.objects.filter(pk__in=ids)}
+    for n, pk in enumerate(ids):
+        assert stored[pk].ref == rows[n]["ref"]
+        assert stored[pk].created_at == rows[n]["created_at"]
+        assert stored[pk].request_body == rows[n]["request_body"]
+    changed = update_rows(
+        ApiExchange,
+        ["response_body", "status_code"],
+        [(pk, odd[n % len(odd)], 200 + n) for n, pk in enumerate(ids)],
+        same={"duration_ms": 5},
+    )
+    assert changed == 150
+    for n, row in enumerate(ApiExchange.objects.filter(pk__in=ids).order_by("pk")):
+        assert (row.response_body, row.status_code) == (odd[n % len(odd)], 200 + n)
+        assert row.duration_ms == 5
+
+
+def test_the_statement_is_the_same_for_any_number_of_rows(db: None) -> None:
+    """Its text does not grow with the rows, so the driver parses it once (a
+    statement with a placeholder per value was parsed anew for every batch)."""
+    now = timezone.now()
+
+    def statements(count: int) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            ids = insert_rows(
+                ApiExchange,
+                [{"provider": "gupshup", "endpoint": "x", "created_at": now}] * count,
+            )
+            update_rows(ApiExchange, ["status_code"], [(pk, 200) for pk in ids])
+        return [query["sql"] for query in captured.captured_queries]
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes a VALUES list")
+    few, many = statements(2), statements(200)
+    assert _without_json(few) == _without_json(many)
+
+
+def _without_json(statements: list[str]) -> list[str]:
+    """The statements with their one JSON literal left out (the captured text
+    has the parameter in it)."""
+    return [sql[: sql.find("'[")] + sql[sql.rfind("]'") + 2 :] for sql in statements]
