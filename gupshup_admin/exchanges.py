@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,16 +21,10 @@ class DatabaseRecorder:
     """Writes the row before the call and completes it after."""
 
     def start(
-        self,
-        context: ExchangeContext,
-        *,
-        method: str,
-        url: str,
-        headers: dict[str, Any],
-        body: dict[str, Any],
+        self, context: ExchangeContext, logged: Callable[[], dict[str, Any]]
     ) -> int | None:
         row = ApiExchange.objects.create(
-            **_request_row(context, method, url, headers, body, timezone.now())
+            **_request_row(context, **logged(), created_at=timezone.now())
         )
         return row.pk
 
@@ -117,8 +112,10 @@ class PreparedRecorder:
         self.exchange_id = exchange_id
         self.result: ExchangeResult | None = None
 
-    def start(self, context: ExchangeContext, **logged: Any) -> int | None:
-        return self.exchange_id
+    def start(
+        self, context: ExchangeContext, logged: Callable[[], dict[str, Any]]
+    ) -> int | None:
+        return self.exchange_id  # its row was written from `Request.logged()`
 
     def finish(self, exchange_id: int | None, result: ExchangeResult) -> None:
         self.result = result

@@ -181,6 +181,7 @@ class InFlight:
             read_timeout=settings.PROVIDER_READ_TIMEOUT,
             session=self._session,
             before_send=leave,
+            lean=True,
         )
         try:
             job.answer = http.send(job.send.request, job.send.parse)

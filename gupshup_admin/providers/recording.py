@@ -3,6 +3,7 @@ recorder that is told before the request leaves and after the answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,13 +37,11 @@ class ExchangeResult:
 
 class ExchangeRecorder(Protocol):
     def start(
-        self,
-        context: ExchangeContext,
-        *,
-        method: str,
-        url: str,
-        headers: dict[str, Any],
-        body: dict[str, Any],
-    ) -> int | None: ...
+        self, context: ExchangeContext, logged: Callable[[], dict[str, Any]]
+    ) -> int | None:
+        """Before the request leaves; `logged()` is what its row shows of it
+        (method, url, headers, body; secrets masked), worked out only when
+        the recorder needs it."""
+        ...
 
     def finish(self, exchange_id: int | None, result: ExchangeResult) -> None: ...

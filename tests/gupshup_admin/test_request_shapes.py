@@ -17,7 +17,7 @@ import pytest
 import responses
 from requests import PreparedRequest
 
-from gupshup_admin.exchanges import http_client
+from gupshup_admin.exchanges import PreparedRecorder, http_client
 from gupshup_admin.models import ApiExchange, PartnerApp
 from gupshup_admin.providers.commbox import CommBoxClient, CommBoxMedia
 from gupshup_admin.providers.errors import BadResponseError, ProviderError
@@ -33,7 +33,8 @@ from gupshup_admin.providers.gupshup import (
     V3Message,
     WalletBalance,
 )
-from gupshup_admin.providers.http import AuthScheme
+from gupshup_admin.providers.http import AuthScheme, HttpClient, Request
+from gupshup_admin.providers.recording import ExchangeContext
 from tests.conftest import APP_ID, APP_TOKEN, COMMBOX_KEY, GUPSHUP, PARTNER_SECRET
 from tests.gupshup_admin.payloads import (
     APP_URL,
@@ -210,6 +211,64 @@ def test_a_template_image_message_is_a_form_with_template_and_message_as_json(
         "type": "image",
         "image": {"id": "820953082747249"},
     }
+
+
+@pytest.mark.parametrize("kind", ["template", "v3"])
+def test_the_dispatchers_lean_sends_put_the_same_request_on_the_wire(
+    mocked: Mock, app_client: GupshupAppClient, kind: str
+) -> None:
+    """The dispatcher sends through the session's adapter (`lean`: no cookies,
+    no .netrc, no redirects, a third less CPU): the method, URL, headers and
+    body bytes are those of the usual path."""
+    if kind == "template":
+        mocked.post(f"{APP_URL}/template/msg", json=template_msg_ok())
+        send: Any = app_client.template_image(
+            source="919643874844",
+            destination="+918886912227",
+            src_name="august18",
+            template_id="9ff51097-48c9-47c7-a4e4-a9bb5801d8ea",
+            params=["Asha & Co", "20% off = 'yes'"],
+            image_id="820953082747249",
+        )
+    else:
+        mocked.post(
+            f"{APP_URL}/v3/message",
+            json=v3_ok(sent_to="918886912227", wa_id="918886912227"),
+        )
+        send = app_client.v3_image(to="918886912227", image_id="1", caption="Hi ü")
+    for lean in (False, True):
+        client = HttpClient(
+            recorder=PreparedRecorder(0), connect_timeout=5, read_timeout=5, lean=lean
+        )
+        client.session.cookies.set("stale", "cookie")  # a lean send sends none
+        answer = client.send(send.request, send.parse)
+        assert answer.status_code == 200
+    usual, lean_request = (call.request for call in mocked.calls)
+    assert (lean_request.method, lean_request.url) == (usual.method, usual.url)
+    assert _text(lean_request.body) == _text(usual.body)
+    assert "Cookie" in usual.headers and "Cookie" not in lean_request.headers
+    wire = {k: v for k, v in usual.headers.items() if k != "Cookie"}
+    assert dict(lean_request.headers) == wire
+
+
+def _text(body: bytes | str | None) -> str:
+    return body.decode() if isinstance(body, bytes) else str(body)
+
+
+def test_a_lean_send_does_not_follow_a_redirect(mocked: Mock) -> None:
+    """A redirected send is not sent again elsewhere: the answer is an error."""
+    url = f"{APP_URL}/template/msg"
+    mocked.post(url, status=302, headers={"Location": "https://elsewhere.example/"})
+    client = HttpClient(
+        recorder=PreparedRecorder(0), connect_timeout=5, read_timeout=5, lean=True
+    )
+    request = Request(
+        "POST", url, ExchangeContext(provider="gupshup", endpoint="template_msg"),
+        form={"a": "b"},
+    )  # fmt: skip
+    with pytest.raises(BadResponseError, match="302"):
+        client.send(request, lambda body: body)
+    assert len(mocked.calls) == 1
 
 
 def test_a_template_image_message_can_link_the_image_instead_of_a_media_id(
