@@ -23,9 +23,10 @@ SQLite (3.33 on) takes `UPDATE … FROM (VALUES …)`, its columns named
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -154,22 +155,40 @@ def _field(model: type[Model], name: str) -> Field[Any, Any]:
     return found
 
 
-def _plain(field: Field[Any, Any], value: Any) -> Any:
-    """`value` as JSON carries it to `field`'s column: JSON fields as their
-    JSON, timestamps as ISO text, the rest as what Django would bind."""
-    if value is None or field.get_internal_type() == "JSONField":
-        return value
-    if isinstance(value, bool | int | float | str):
-        return value
-    prepared = field.get_db_prep_save(value, connection)
-    if isinstance(prepared, datetime.date | datetime.time):
-        return prepared.isoformat()
-    if isinstance(prepared, Decimal | uuid.UUID):
-        return str(prepared)
-    return prepared
+_BASIC = (str, int, float, bool)
 
 
-def _recordset(fields: Sequence[Field[Any, Any]]) -> str:
+@functools.cache
+def _converter(field: Field[Any, Any]) -> Callable[[Any], Any]:
+    """How a value of `field` goes into the JSON rows: JSON fields as their
+    JSON, aware timestamps as ISO text, plain values as they are, anything
+    else as Django binds it (worked out once per field: a batch has
+    thousands of values)."""
+    if field.get_internal_type() == "JSONField":
+        return lambda value: value
+
+    def slow(value: Any) -> Any:
+        prepared = field.get_db_prep_save(value, connection)
+        if isinstance(prepared, datetime.date | datetime.time):
+            return prepared.isoformat()
+        if isinstance(prepared, Decimal | uuid.UUID):
+            return str(prepared)
+        return prepared
+
+    def convert(value: Any) -> Any:
+        if value is None or type(value) in _BASIC:
+            return value
+        if type(value) is datetime.datetime and value.tzinfo is not None:
+            return value.isoformat()
+        if isinstance(value, str):  # a choices enum
+            return str(value)
+        return slow(value)
+
+    return convert
+
+
+@functools.cache
+def _recordset(fields: tuple[Field[Any, Any], ...]) -> str:
     """The JSON rows (objects keyed by position) as a table `v("0", "1", …,
     n)`, each column typed as its field, `n` the row's place in the list."""
     typed = ", ".join(
@@ -183,15 +202,16 @@ def _recordset(fields: Sequence[Field[Any, Any]]) -> str:
 
 
 def _json_rows(fields: Sequence[Field[Any, Any]], rows: Sequence[Sequence[Any]]) -> str:
+    keys = [str(n) for n in range(len(fields))]
+    converters = [_converter(field) for field in fields]
     return json.dumps(
         [
-            {str(n): _plain(field, value) for n, (field, value) in enumerate(
-                zip(fields, row, strict=True))}
+            dict(zip(keys, [c(v) for c, v in zip(converters, row)]))  # noqa: B905
             for row in rows
         ],
         ensure_ascii=False,
         allow_nan=False,
-    )  # fmt: skip
+    )
 
 
 def _update_rows_json(
@@ -224,7 +244,7 @@ def _update_rows_json(
         conditions.append(f"{table}.{q(found.column)} = %s")
         params.append(found.get_db_prep_value(value, connection))
     sql = (
-        f"UPDATE {table} SET {', '.join(sets)} FROM {_recordset(keyed)} "
+        f"UPDATE {table} SET {', '.join(sets)} FROM {_recordset(tuple(keyed))} "
         f"WHERE {' AND '.join(conditions)}"
     )
     with connection.cursor() as cursor:
@@ -254,7 +274,7 @@ def _insert_rows_json(model: type[Model], rows: Sequence[dict[str, Any]]) -> lis
     # In the rows' order (WITH ORDINALITY): RETURNING gives the ids in it.
     sql = (
         f"INSERT INTO {q(meta.db_table)} ({names}) SELECT {picked} FROM "
-        f"{_recordset(fields)} ORDER BY v.n RETURNING {pk}"
+        f"{_recordset(tuple(fields))} ORDER BY v.n RETURNING {pk}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [_json_rows(fields, values)])
