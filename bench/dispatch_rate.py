@@ -83,6 +83,14 @@ def main() -> None:
         "--profile", metavar="FILE", help="run worker 0 under cProfile, stats to FILE"
     )
     parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="print the database's busiest statements in (c) to stderr (the "
+        'server needs pg_stat_statements preloaded: PG_EXTRA_OPTS="-c '
+        'shared_preload_libraries=pg_stat_statements"), each line: total ms, '
+        "ms per send, calls, rows, the statement",
+    )
+    parser.add_argument(
         "--only",
         choices=["a", "b", "c"],
         help="run one measurement ((c) includes (d) and the naive loop); `ok` "
@@ -138,7 +146,7 @@ def run(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[str, A
                 configure(sim_url, latency=0.0, rate_per_minute=100_000_000)
                 say("(c, d) zero latency, the limit lifted")
                 lifted = measure_lifted(
-                    demo, sim_url, args.unlimited_sends, worker_pids
+                    demo, sim_url, args.unlimited_sends, worker_pids, args.statements
                 )
         naive: dict[str, Any] = {}
         if lifted:
@@ -555,15 +563,19 @@ def measure_many_apps(apps: list[Any], sim_url: str, seconds: float) -> dict[str
 
 
 def measure_lifted(
-    app: Any, sim_url: str, count: int, worker_pids: set[int]
+    app: Any, sim_url: str, count: int, worker_pids: set[int], statements: bool
 ) -> dict[str, Any]:
     """(c) and (d): no latency, no limit; sends/s and CPU per send by part."""
     reset(sim_url)
+    if statements:
+        _statements_reset()
     sim_pids = OURS - worker_pids - {os.getpid()}
     groups = {"workers": worker_pids, "simulator": sim_pids, "bench": {os.getpid()}}
     with CpuShare(groups) as cpu:
         stamps, wall = send_campaign(app, count, start=50_000)
     log = sim_log(sim_url)
+    if statements:
+        _statements_print(count)
 
     def ms(part: str) -> float:
         return round(cpu.seconds.get(part, 0.0) * 1000 / count, 3)
@@ -582,6 +594,27 @@ def measure_lifted(
         "lifted_cpu_ms_bench": ms("bench"),
         "lifted_double_sends": double_sends(log),
     }
+
+
+def _statements_reset() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        cursor.execute("SELECT pg_stat_statements_reset()")
+
+
+def _statements_print(sends: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT total_exec_time, calls, rows, query FROM pg_stat_statements "
+            "ORDER BY total_exec_time DESC LIMIT 15"
+        )
+        for total, calls, rows, query in cursor.fetchall():
+            text = " ".join(query.split())[:150]
+            say(f"{total:9.1f} {total / sends:6.3f} {calls:6d} {rows:7d} {text}")
 
 
 def measure_naive(sim_url: str, count: int) -> dict[str, Any]:

@@ -236,7 +236,15 @@ def _update_rows_json(
         sets.append(f"{q(found.column)} = %s")
         params.append(found.get_db_prep_save(value, connection))
     params.append(_json_rows(keyed, rows))
-    conditions = [f'{table}.{q(keyed[0].column)} = v."0"']
+    # The ids again, as an array: the planner cannot see how many rows the
+    # JSON holds (it guesses 100) and scanned the whole table for a batch of
+    # five; `= ANY(ids)` it estimates from the array, by the primary key.
+    params.append([row[0] for row in rows])
+    pk_column = f"{table}.{q(keyed[0].column)}"
+    conditions = [
+        f'{pk_column} = v."0"',
+        f"{pk_column} = ANY(%s::{keyed[0].rel_db_type(connection)}[])",
+    ]
     for n in range(len(fields) + 1, len(keyed)):
         conditions.append(f'{table}.{q(keyed[n].column)} = v."{n}"')
     for name, value in where.items():

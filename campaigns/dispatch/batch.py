@@ -43,7 +43,9 @@ def _claim_sql(vendor: str) -> str:
     # make it cheapest): each run skips the rows this statement just locked
     # and returns others, so a claim of 1 took all 12 pending rows
     # (tests/campaigns/test_claim.py). `= ANY(ARRAY(…))` is an InitPlan: the
-    # subquery runs once.
+    # subquery runs once. The (campaign, status, id) index gives the pending
+    # rows in id order, so the scan stops after n; with (campaign, status) the
+    # database walked the primary key past every row already sent.
     ids, close = (
         (f"{c['id']} = ANY(ARRAY(", " FOR UPDATE SKIP LOCKED))")
         if vendor == "postgresql"
