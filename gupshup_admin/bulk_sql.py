@@ -241,10 +241,8 @@ def _update_rows_json(
     # five; `= ANY(ids)` it estimates from the array, by the primary key.
     params.append([row[0] for row in rows])
     pk_column = f"{table}.{q(keyed[0].column)}"
-    conditions = [
-        f'{pk_column} = v."0"',
-        f"{pk_column} = ANY(%s::{keyed[0].rel_db_type(connection)}[])",
-    ]
+    pk_type = _CASTS.get(keyed[0].get_internal_type(), "BIGINT")
+    conditions = [f'{pk_column} = v."0"', f"{pk_column} = ANY(%s::{pk_type}[])"]
     for n in range(len(fields) + 1, len(keyed)):
         conditions.append(f'{table}.{q(keyed[n].column)} = v."{n}"')
     for name, value in where.items():
