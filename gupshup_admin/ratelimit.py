@@ -59,13 +59,12 @@ def send_spacing(per_minute: float) -> float:
 
 
 def departure_gap(per_minute: float) -> float:
-    """The least time between two departures of an app (`inflight.Pacer`):
-    halfway between its bound (1/N for N a second) and the bucket's refill
-    spacing. A request that left late pushes the next one back only by what
-    it lost beyond that margin, so a late thread cannot bring the next sends
-    closer to it, and lateness melts away instead of piling up behind the
-    bucket's schedule, which the next slice (another process) paces from.
-    Eleven departures span at least ten gaps, more than one second."""
+    """The least time between two actual departures of an app
+    (`inflight.Pacer.least`): halfway between its bound (1/N for N a second)
+    and the bucket's refill spacing. A request that left late pushes the next
+    one back by this much at least, so a late thread cannot bring the next
+    sends closer to it than a tenth of a second and a bit; eleven departures
+    span at least ten gaps, more than one second."""
     bound = 60.0 / per_minute
     return (bound + send_spacing(per_minute)) / 2
 

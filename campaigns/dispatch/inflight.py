@@ -53,41 +53,49 @@ class Job:
         """Sleep until `not_before` and until its pacer lets it go. Its
         exchange row is written: from here on the request always leaves."""
         while True:
-            delay = self.not_before - time.monotonic()
-            if delay <= 0 and self.pacer is not None:
-                delay = self.pacer.depart()
+            if self.pacer is not None:
+                delay = self.pacer.depart(self.not_before)
+            else:
+                delay = self.not_before - time.monotonic()
             if delay <= 0:
                 return
             time.sleep(delay)
 
 
 class Pacer:
-    """One app's departures from one sender, at least `spacing` seconds apart
-    (`ratelimit.departure_gap`: a little under the bucket's refill spacing).
+    """One app's departures from one sender: each at its token's moment, and
+    at least `spacing` (the bucket's refill spacing) after the moment the one
+    before was to leave, and `least` after the one before actually left.
 
     The bucket says when each token falls due; a request that left late (a
     busy machine wakes a thread late) must not bring the next ones closer to
     it, or eleven could land in one of Gupshup's seconds where the bucket
-    allowed ten. A spacing of a full refill added every wake's lateness to all
-    the later sends (80 ms behind the bucket after 30 s at 10/s), and the
-    next slice, pacing from the bucket in another process, then sent its
-    first too close to this one's last.
+    allowed ten: the next waits `least` after it. Spacing departures a full
+    refill after the last *actual* one instead added every wake's lateness to
+    all later sends (80 ms behind the bucket after a 30 s slice at 10/s), and
+    the next slice, pacing from the bucket in another process, sent its first
+    too close to this one's last; spacing them `least` apart halved the margin
+    that absorbs a late arrival (the 3 % of `REFILL_MARGIN`). Chained on the
+    moments they were to leave, a wake a little late costs nothing later, and
+    consecutive departures stay a full refill apart.
     """
 
-    def __init__(self, spacing: float) -> None:
+    def __init__(self, spacing: float, least: float | None = None) -> None:
         self.spacing = spacing
-        self._last = -math.inf
+        self.least = spacing if least is None else least
+        self._planned = -math.inf  # when the last one was to leave
+        self._left = -math.inf  # when it did
         self._lock = threading.Lock()
 
-    def depart(self, now: float | None = None) -> float:
-        """0 when a request may leave now (and it counts as left), else the
-        seconds to wait. `now` (monotonic) is for tests."""
+    def depart(self, due: float = -math.inf, now: float | None = None) -> float:
+        """0 when a request due at `due` (monotonic) may leave now (and it
+        counts as left), else the seconds to wait. `now` is for tests."""
         with self._lock:
             now = time.monotonic() if now is None else now
-            wait = self._last + self.spacing - now
-            if wait <= 0:
-                self._last = now
-            return max(wait, 0.0)
+            at = max(due, self._planned + self.spacing, self._left + self.least)
+            if at <= now:
+                self._planned, self._left = at, now
+            return max(at - now, 0.0)
 
 
 # One Session for every sender of the process, and the apps whose connections

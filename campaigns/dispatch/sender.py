@@ -326,7 +326,8 @@ class Sender:
             works[campaign.pk] = work
             serving = self.lanes.get(app.pk) or _new_lane(app, now)
             serving.app = app  # its rate or health may have changed
-            serving.pacer.spacing = departure_gap(app.send_rate_per_minute)
+            serving.pacer.spacing = send_spacing(app.send_rate_per_minute)
+            serving.pacer.least = departure_gap(app.send_rate_per_minute)
             serving.works.append(work)
             self.lanes[app.pk] = serving
         self.works = works
