@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -56,17 +56,6 @@ def _shape(per_minute: float) -> tuple[float, float]:
 def send_spacing(per_minute: float) -> float:
     """The seconds between two sends of an app at its full rate."""
     return 1.0 / _shape(per_minute)[1]
-
-
-def departure_gap(per_minute: float) -> float:
-    """The least time between two actual departures of an app
-    (`inflight.Pacer.least`): halfway between its bound (1/N for N a second)
-    and the bucket's refill spacing. A request that left late pushes the next
-    one back by this much at least, so a late thread cannot bring the next
-    sends closer to it than a tenth of a second and a bit; eleven departures
-    span at least ten gaps, more than one second."""
-    bound = 60.0 / per_minute
-    return (bound + send_spacing(per_minute)) / 2
 
 
 def _locked_bucket(app: PartnerApp, now: datetime | None) -> SendRateBucket:
@@ -162,8 +151,21 @@ def bucket_take(
     bucket.refilled_at = max(now, bucket.refilled_at)
     if granted:
         due = [max(0.0, (i + 1 - tokens) / per_second) for i in range(granted)]
+        held = getattr(bucket, "not_before", None)
+        if held is not None and due:
+            # The last slice's last request left late: the first goes a
+            # spacing after it, the others keep their spacing.
+            shift = max(0.0, (held - now).total_seconds() - due[0])
+            due = [offset + shift for offset in due]
         return Reservation(due)
     return Reservation([], (least - available) / per_second)
+
+
+def rate_hold(*, app: PartnerApp, until: datetime) -> None:
+    """No send of the app before `until` (a later hold stands)."""
+    SendRateBucket.objects.filter(app=app).filter(
+        Q(not_before__isnull=True) | Q(not_before__lt=until)
+    ).update(not_before=until)
 
 
 def rate_refund(*, app: PartnerApp, count: int) -> None:

@@ -46,6 +46,7 @@ class Job:
     not_before: float = 0.0  # monotonic: its rate token falls due then
     pacer: Pacer | None = field(default=None, repr=False)
     refreshed: bool = False  # sent again once with a new token after a 401
+    left: bool = False  # its request went on the wire (or was about to)
     answer: HttpResponse[Any] | None = field(default=None, repr=False)
     error: ProviderError | None = None
 
@@ -53,49 +54,45 @@ class Job:
         """Sleep until `not_before` and until its pacer lets it go. Its
         exchange row is written: from here on the request always leaves."""
         while True:
-            if self.pacer is not None:
-                delay = self.pacer.depart(self.not_before)
-            else:
-                delay = self.not_before - time.monotonic()
+            delay = self.not_before - time.monotonic()
+            if delay <= 0 and self.pacer is not None:
+                delay = self.pacer.depart()
             if delay <= 0:
+                self.left = True
                 return
             time.sleep(delay)
 
 
 class Pacer:
-    """One app's departures from one sender: each at its token's moment, and
-    at least `spacing` (the bucket's refill spacing) after the moment the one
-    before was to leave, and `least` after the one before actually left.
+    """One app's departures from one sender, at least `spacing` seconds apart.
 
     The bucket says when each token falls due; a request that left late (a
     busy machine wakes a thread late) must not bring the next ones closer to
     it, or eleven could land in one of Gupshup's seconds where the bucket
-    allowed ten: the next waits `least` after it. Spacing departures a full
-    refill after the last *actual* one instead added every wake's lateness to
-    all later sends (80 ms behind the bucket after a 30 s slice at 10/s), and
-    the next slice, pacing from the bucket in another process, sent its first
-    too close to this one's last; spacing them `least` apart halved the margin
-    that absorbs a late arrival (the 3 % of `REFILL_MARGIN`). Chained on the
-    moments they were to leave, a wake a little late costs nothing later, and
-    consecutive departures stay a full refill apart.
+    allowed ten: each waits `spacing` after the one before actually left. So
+    a late wake delays all later sends a little (80 ms after a 30 s slice at
+    10/s): a loaded machine sends a little slower, which keeps the margin that
+    absorbs late arrivals. The next slice, pacing from the bucket, would not
+    know that lag: the sender writes its last real departure to the bucket
+    when its slice ends (`ratelimit.rate_hold`).
     """
 
-    def __init__(self, spacing: float, least: float | None = None) -> None:
+    def __init__(self, spacing: float) -> None:
         self.spacing = spacing
-        self.least = spacing if least is None else least
-        self._planned = -math.inf  # when the last one was to leave
-        self._left = -math.inf  # when it did
+        self._last = -math.inf
+        self.left_at: float | None = None  # wall clock of the last departure
         self._lock = threading.Lock()
 
-    def depart(self, due: float = -math.inf, now: float | None = None) -> float:
-        """0 when a request due at `due` (monotonic) may leave now (and it
-        counts as left), else the seconds to wait. `now` is for tests."""
+    def depart(self, now: float | None = None) -> float:
+        """0 when a request may leave now (and it counts as left), else the
+        seconds to wait. `now` (monotonic) is for tests."""
         with self._lock:
             now = time.monotonic() if now is None else now
-            at = max(due, self._planned + self.spacing, self._left + self.least)
-            if at <= now:
-                self._planned, self._left = at, now
-            return max(at - now, 0.0)
+            wait = self._last + self.spacing - now
+            if wait <= 0:
+                self._last = now
+                self.left_at = time.time()
+            return max(wait, 0.0)
 
 
 # One Session for every sender of the process, and the apps whose connections
@@ -162,6 +159,15 @@ class InFlight:
             return []
         finished, _ = wait(list(self._running), seconds, return_when=ALL_COMPLETED)
         return [self._running.pop(future) for future in finished]
+
+    def wait_departed(self, seconds: float) -> None:
+        """Until every request handed over has left (or ended without leaving),
+        at most `seconds`: they are due within HAND_OVER_AHEAD."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and any(
+            not job.left and not future.done() for future, job in self._running.items()
+        ):
+            time.sleep(0.002)
 
     def drain(self, seconds: float) -> list[Job]:
         """The jobs whose answers are in once all are (each request is bounded

@@ -114,6 +114,10 @@ class SendRateBucket(models.Model):
     )
     throttled_at = models.DateTimeField(null=True, blank=True)
     throttle_count = models.PositiveIntegerField(default=0)
+    # No send leaves before this: a sender ending its slice writes its last
+    # real departure plus one spacing here, for the next slice (another
+    # process, perhaps) to pace from.
+    not_before = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "send-rate bucket"

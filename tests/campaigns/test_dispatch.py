@@ -23,7 +23,8 @@ from campaigns.models import (
     SendAttempt,
     SenderSlot,
 )
-from gupshup_admin.models import ApiExchange, Template
+from gupshup_admin.models import ApiExchange, SendRateBucket, Template
+from gupshup_admin.ratelimit import send_spacing
 from gupshup_admin.simulator import DEMO, Simulator, SimulatorConfig
 from media_library.models import MediaFile, ProviderMedia
 from tests.factories import phones, sim_app, sim_campaign
@@ -386,3 +387,24 @@ def test_a_media_id_that_expired_after_the_start_is_not_sent(
     assert campaign.state == CampaignState.PAUSED
     assert "no valid media id" in campaign.state_reason
     assert sim.requests("template_msg") == []
+
+
+def test_a_slice_that_ends_holds_the_bucket_until_a_spacing_after_its_last_send(
+    db: None, sim: Simulator, settings: Any
+) -> None:
+    """The next slice (another process, a new pacer) sends no sooner than one
+    spacing after this slice's last request really left: the bucket knows
+    only when the tokens fell due, and late wakes put the sends behind that."""
+    settings.CAMPAIGN_SENDER_SLICE_SECONDS = 0.6
+    app = sim_app(rate_per_minute=600)
+    campaign = sim_campaign(phones=phones(40), app=app)
+    start(campaign, settings)
+    slot = SenderSlot.objects.get(slot=0)
+    result = sender.sender_run(slot=0, token=slot.token)
+    assert result.again_in is not None  # the slice ended, the campaign goes on
+    last = max(r["time"] for r in sim.requests("template_msg"))
+    held = SendRateBucket.objects.get(app=app).not_before
+    assert held is not None
+    spacing = send_spacing(600)
+    # The simulator stamps an arrival a moment after the request left.
+    assert last + spacing - 0.05 <= held.timestamp() <= last + spacing + 0.01
