@@ -446,15 +446,10 @@ def busiest_detail(log: list[dict[str, Any]], campaign: Any) -> list[str]:
     the per-second rate: each as "+seconds status slice" (the sender slice
     that claimed it), to tell a handover from jitter."""
     from campaigns.models import Recipient
+    from tests.timing import busiest_span
 
     rows = sorted(log, key=lambda r: r["time"])
-    best: tuple[int, int] = (0, 0)
-    first = 0
-    for last, row in enumerate(rows):
-        while rows[first]["time"] <= row["time"] - 1.0:
-            first += 1
-        if last - first + 1 > best[1] - best[0]:
-            best = (first, last + 1)
+    best = busiest_span([r["time"] for r in rows], 1.0)
     window = rows[max(best[0] - 2, 0) : best[1] + 2]
     if best[1] - best[0] <= PER_APP_PER_MINUTE / 60:
         return []

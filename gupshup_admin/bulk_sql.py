@@ -118,29 +118,42 @@ def insert_rows(model: type[Model], rows: Sequence[dict[str, Any]]) -> list[int]
     """
     if not rows:
         return []
-    if connection.vendor == "postgresql":
-        return _insert_rows_json(model, rows)
     q = connection.ops.quote_name
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     defaults = {f.attname: f.get_default() for f in fields}
+    values = [
+        [
+            row[f.attname]
+            if f.attname in row
+            else row[f.name]
+            if f.name in row
+            else defaults[f.attname]
+            for f in fields
+        ]
+        for row in rows
+    ]
     names = ", ".join(q(f.column) for f in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params: list[Any] = []
-    for row in rows:
-        for f in fields:
-            if f.attname in row:
-                value = row[f.attname]
-            elif f.name in row:
-                value = row[f.name]
-            else:
-                value = defaults[f.attname]
-            params.append(f.get_db_prep_save(value, connection))
     pk = q(meta.pk.column) if meta.pk is not None else "id"
-    sql = (
-        f"INSERT INTO {q(meta.db_table)} ({names}) VALUES "
-        f"{', '.join([row_sql] * len(rows))} RETURNING {pk}"
-    )
+    if connection.vendor == "postgresql":
+        picked = ", ".join(f'v."{n}"' for n in range(len(fields)))
+        # In the rows' order (WITH ORDINALITY): RETURNING gives the ids in it.
+        sql = (
+            f"INSERT INTO {q(meta.db_table)} ({names}) SELECT {picked} FROM "
+            f"{_recordset(tuple(fields))} ORDER BY v.n RETURNING {pk}"
+        )
+        params: list[Any] = [_json_rows(fields, values)]
+    else:
+        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {q(meta.db_table)} ({names}) VALUES "
+            f"{', '.join([row_sql] * len(rows))} RETURNING {pk}"
+        )
+        params = [
+            f.get_db_prep_save(value, connection)
+            for row in values
+            for f, value in zip(fields, row, strict=True)
+        ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
@@ -256,32 +269,3 @@ def _update_rows_json(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
-
-
-def _insert_rows_json(model: type[Model], rows: Sequence[dict[str, Any]]) -> list[int]:
-    q = connection.ops.quote_name
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    defaults = {f.attname: f.get_default() for f in fields}
-    values = [
-        [
-            row[f.attname]
-            if f.attname in row
-            else row[f.name]
-            if f.name in row
-            else defaults[f.attname]
-            for f in fields
-        ]
-        for row in rows
-    ]
-    names = ", ".join(q(f.column) for f in fields)
-    picked = ", ".join(f'v."{n}"' for n in range(len(fields)))
-    pk = q(meta.pk.column) if meta.pk is not None else "id"
-    # In the rows' order (WITH ORDINALITY): RETURNING gives the ids in it.
-    sql = (
-        f"INSERT INTO {q(meta.db_table)} ({names}) SELECT {picked} FROM "
-        f"{_recordset(tuple(fields))} ORDER BY v.n RETURNING {pk}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_json_rows(fields, values)])
-        return [row[0] for row in cursor.fetchall()]

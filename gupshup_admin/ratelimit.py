@@ -151,8 +151,8 @@ def bucket_take(
     bucket.refilled_at = max(now, bucket.refilled_at)
     if granted:
         due = [max(0.0, (i + 1 - tokens) / per_second) for i in range(granted)]
-        held = getattr(bucket, "not_before", None)
-        if held is not None and due:
+        held = bucket.not_before
+        if held is not None:
             # The last slice's last request left late: the first goes a
             # spacing after it, the others keep their spacing.
             shift = max(0.0, (held - now).total_seconds() - due[0])

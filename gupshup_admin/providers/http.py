@@ -304,7 +304,7 @@ class HttpClient:
         """What `Session.request` does, less what a provider call never needs:
         no cookies kept or sent, no `.netrc` credentials, no redirects (an
         answer 3xx is an error like any other not-JSON answer). The dispatcher
-        sends this way: a third less CPU a request (bench/dispatch_rate.py),
+        sends this way: a fifth less CPU a request (920 → 720 µs measured),
         through the same adapter, so its pool, retries and mocks are the same."""
         headers = {**self.session.headers, **kwargs["headers"]}
         data = kwargs.get("data")
